@@ -1,0 +1,22 @@
+// The kernel registry: every variant compiled into this build. The engine
+// takes the last entry the CPU supports (variants are listed from the most
+// portable to the most specialised); tests and benchmarks iterate all.
+#include "kernels/kernels.h"
+
+namespace agm {
+namespace {
+
+const KernelSet kSets[] = {
+    {"ref", tmatvec_t2_i8__ref, matvec_f32__ref},
+};
+
+}  // namespace
+
+const KernelSet* kernel_sets(size_t* count) {
+    *count = sizeof kSets / sizeof kSets[0];
+    return kSets;
+}
+
+const KernelSet& best_kernels() { return kSets[sizeof kSets / sizeof kSets[0] - 1]; }
+
+}  // namespace agm

@@ -1,0 +1,64 @@
+// The engine's model and session objects (behind the opaque handles of
+// agmodel.h). Three plain structs, as in llama2.c: the config (FileView's
+// ModelConfig), the weights (pointers into the mapped file, shapes in the
+// comments) and the session's run state (one arena).
+#ifndef AGM_ENGINE_MODEL_H
+#define AGM_ENGINE_MODEL_H
+
+#include <cstddef>
+#include <cstdint>
+
+#include "agm/model_file.h"
+#include "agmodel.h"
+#include "kernels/kernels.h"
+#include "tokenizer.h"
+
+namespace agm {
+
+// A ternary (or later, other) matrix used in place from the file.
+struct Matrix {
+    const uint8_t* data = nullptr;  // [rows][row_stride] of `type`
+    uint32_t type = 0;              // agm_tensor_type
+    uint32_t rows = 0, cols = 0;
+    size_t row_stride = 0;          // bytes per row
+    float scale = 1.0f;             // per-tensor scale
+};
+
+struct LayerWeights {
+    const float* attn_norm = nullptr;      // [dim] (AGM_NORM_RMS only)
+    const float* attn_sub_norm = nullptr;  // [q_dim] (AGM_NORM_RMS only)
+    const float* ffn_norm = nullptr;       // [dim]
+    const float* ffn_sub_norm = nullptr;   // [hidden_dim]
+    Matrix wq;  // [q_dim, dim]
+    Matrix wk;  // [kv_dim, dim]
+    Matrix wv;  // [kv_dim, dim]
+    Matrix wo;  // [dim, q_dim]
+    Matrix w1;  // [hidden_dim, dim]  gate
+    Matrix w2;  // [dim, hidden_dim]  down
+    Matrix w3;  // [hidden_dim, dim]  up
+};
+
+}  // namespace agm
+
+struct agm_model {
+    agm::FileView file;
+    const agm::ModelConfig* config = nullptr;  // = &file.config
+    void* mapping = nullptr;                   // munmap on close (file models)
+    size_t mapping_bytes = 0;
+    void* owned_buffer = nullptr;              // free on close (non-mmap fallback)
+    agm::Tokenizer tokenizer;
+    bool has_tokenizer = false;
+    const float* embedding = nullptr;          // [vocab, dim] f32
+    const float* output_norm = nullptr;        // [dim] (AGM_NORM_RMS)
+    const float* classifier = nullptr;         // [vocab, dim] f32 (the embedding if tied)
+    agm::LayerWeights* layers = nullptr;       // [n_layers]
+};
+
+namespace agm {
+
+// Binds every tensor the config needs, checking names, types and shapes.
+bool bind_weights(agm_model* model, Error* err);
+
+}  // namespace agm
+
+#endif

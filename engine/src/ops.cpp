@@ -1,0 +1,97 @@
+#include "ops.h"
+
+#include <cmath>
+
+namespace agm {
+
+void norm_rms_div_n(float* out, const float* x, uint32_t n) {
+    float s = 0.0f;
+    for (uint32_t i = 0; i < n; ++i) s += x[i] * x[i];
+    s /= (float)n;
+    s = 1.0f / sqrtf(s);
+    s /= (float)n;
+    for (uint32_t i = 0; i < n; ++i) out[i] = x[i] * s;
+}
+
+void norm_rms(float* out, const float* x, const float* w, uint32_t n, float eps) {
+    float z = 0.0f;
+    for (uint32_t i = 0; i < n; ++i) z += x[i] * x[i];
+    z /= (float)n;
+    z += eps;
+    z = 1.0f / sqrtf(z);
+    for (uint32_t i = 0; i < n; ++i) out[i] = w[i] * (z * x[i]);
+}
+
+float quantize_absmax_i8(const float* x, uint32_t n, int8_t* q, uint32_t n_padded) {
+    float max = 0.0f;
+    for (uint32_t i = 0; i < n; ++i) {
+        const float a = fabsf(x[i]);
+        if (a > max) max = a;
+    }
+    const float s = (float)((double)max / 127.0);
+    if (!(s > 0.0f) || !std::isfinite(s)) {
+        // All zeros (or non-finite input): the reference would divide by zero;
+        // we define the result as zero.
+        for (uint32_t i = 0; i < n_padded; ++i) q[i] = 0;
+        return 0.0f;
+    }
+    const float r = (float)(1.0 / (double)s);
+    for (uint32_t i = 0; i < n; ++i) {
+        const double v = round((double)(x[i] * r));  // C round: half away from zero
+        q[i] = (int8_t)(v > 127.0 ? 127 : v < -127.0 ? -127 : (int)v);
+    }
+    for (uint32_t i = n; i < n_padded; ++i) q[i] = 0;
+    return s;
+}
+
+void rope_table(float* cos_sin, uint32_t pos, uint32_t head_dim, float theta) {
+    for (uint32_t i = 0; i < head_dim; i += 2) {
+        const float freq = 1.0f / powf(theta, (float)i / (float)head_dim);
+        const float val = (float)pos * freq;
+        cos_sin[i] = cosf(val);
+        cos_sin[i + 1] = sinf(val);
+    }
+}
+
+void rope_apply(float* v, uint32_t n_heads, uint32_t head_dim, const float* cos_sin,
+                bool interleaved) {
+    const uint32_t half = head_dim / 2;
+    for (uint32_t h = 0; h < n_heads; ++h) {
+        float* x = v + (size_t)h * head_dim;
+        for (uint32_t i = 0; i < head_dim; i += 2) {
+            const float c = cos_sin[i], s = cos_sin[i + 1];
+            const uint32_t a = interleaved ? i : i / 2;
+            const uint32_t b = interleaved ? i + 1 : i / 2 + half;
+            const float v0 = x[a], v1 = x[b];
+            x[a] = v0 * c - v1 * s;
+            x[b] = v0 * s + v1 * c;
+        }
+    }
+}
+
+void softmax(float* x, uint32_t n) {
+    float max = x[0];
+    for (uint32_t i = 1; i < n; ++i)
+        if (x[i] > max) max = x[i];
+    float sum = 0.0f;
+    for (uint32_t i = 0; i < n; ++i) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    for (uint32_t i = 0; i < n; ++i) x[i] /= sum;
+}
+
+void gated_act(float* h, const float* g, const float* u, uint32_t n, bool silu) {
+    for (uint32_t i = 0; i < n; ++i) {
+        float val = g[i];
+        if (silu) {
+            val *= (1.0f / (1.0f + expf(-val)));
+        } else {
+            val = val > 0.0f ? val * val : 0.0f;
+        }
+        val *= u[i];
+        h[i] = val;
+    }
+}
+
+}  // namespace agm

@@ -1,0 +1,315 @@
+// A session: the run state in one arena, and the forward pass.
+//
+// forward() reads top to bottom like the model's definition; every float
+// step is an ops.h function in the reference's order, every matrix product
+// goes through the KernelSet. docs/architecture.md follows one token through.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "api_util.h"
+#include "model.h"
+#include "ops.h"
+#include "sampler.h"
+
+namespace {
+
+constexpr size_t kAlign = 64;
+
+size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+uint32_t padded_cols(uint32_t cols) {
+    return (cols + AGM_T2_BLOCK_WEIGHTS - 1) / AGM_T2_BLOCK_WEIGHTS * AGM_T2_BLOCK_WEIGHTS;
+}
+
+// Offsets of every buffer in the arena, computed once from the config.
+struct Layout {
+    size_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, rope, kcache, vcache, probs, total;
+};
+
+Layout plan(const agm::ModelConfig& c, uint32_t n_ctx) {
+    const size_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
+    const size_t wide = dim > q_dim ? dim : q_dim;               // xb holds x-sized or q-sized
+    const size_t max_in = padded_cols((uint32_t)(wide > hid ? wide : hid));
+    const size_t max_out = wide > hid ? wide : hid;
+    Layout l{};
+    size_t at = 0;
+    auto take = [&](size_t bytes) { size_t o = at; at = align_up(at + bytes); return o; };
+    l.x = take(dim * 4);                                  // [dim] residual stream
+    l.xb = take(wide * 4);                                // [max(dim, q_dim)] branch input / attention out
+    l.xb2 = take(dim * 4);                                // [dim] branch output
+    l.hb = take(hid * 4);                                 // [hidden] gate, then activation
+    l.hb2 = take(hid * 4);                                // [hidden] up
+    l.q = take(q_dim * 4);                                // [q_dim] query
+    l.att = take((size_t)c.n_heads * n_ctx * 4);          // [n_heads, n_ctx] scores
+    l.logits = take((size_t)c.vocab_size * 4);            // [vocab]
+    l.qa = take(max_in);                                  // [padded in] int8 activations
+    l.acc = take(max_out * 4);                            // [max out] int32 accumulators
+    l.rope = take(c.head_dim * 4);                        // [head_dim] cos/sin pairs
+    l.kcache = take((size_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
+    l.vcache = take((size_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
+    l.probs = take(agm::sampler_scratch_bytes(c.vocab_size));  // sampler scratch
+    l.total = at;
+    return l;
+}
+
+}  // namespace
+
+struct agm_session {
+    const agm_model* model = nullptr;
+    const agm::KernelSet* kernels = nullptr;
+    uint32_t n_ctx = 0;
+    uint32_t pos = 0;
+    bool has_logits = false;
+    Layout layout{};
+    uint8_t* arena = nullptr;
+    float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits, *rope, *kcache, *vcache;
+    int8_t* qa;
+    int32_t* acc;
+    void* probs;
+};
+
+namespace agm {
+namespace {
+
+// y[rows] = W x with x quantised once into s->qa (the caller may reuse the
+// quantisation for several matrices that share the input: see matmuls()).
+void matmul_quantized(agm_session* s, const Matrix& w, float act_scale, float* y) {
+    const uint32_t n_blocks = padded_cols(w.cols) / AGM_T2_BLOCK_WEIGHTS;
+    s->kernels->tmatvec_t2_i8(w.data, w.row_stride, w.rows, n_blocks, s->qa, s->acc);
+    const float scale = w.scale * act_scale;  // s_W * s_a, then each acc times it
+    for (uint32_t r = 0; r < w.rows; ++r) y[r] = (float)s->acc[r] * scale;
+}
+
+void apply_norm(uint32_t kind, float* out, const float* x, const float* w, uint32_t n, float eps) {
+    switch (kind) {
+        case AGM_NORM_RMS: norm_rms(out, x, w, n, eps); break;
+        case AGM_NORM_RMS_DIV_N: norm_rms_div_n(out, x, n); break;
+        default:
+            if (out != x) std::memcpy(out, x, n * sizeof(float));
+            break;
+    }
+}
+
+// Attention of all query heads at position pos over the cache; out: [q_dim].
+void attention(agm_session* s, const ModelConfig& c, const float* kc, const float* vc, float* out) {
+    const uint32_t hd = c.head_dim, kv_dim = c.kv_dim(), pos = s->pos;
+    const uint32_t group = c.n_heads / c.n_kv_heads;
+    const float root = sqrtf((float)hd);
+    for (uint32_t h = 0; h < c.n_heads; ++h) {
+        const float* q = s->q + (size_t)h * hd;
+        float* att = s->att + (size_t)h * s->n_ctx;
+        const size_t kv_off = (size_t)(h / group) * hd;
+        for (uint32_t t = 0; t <= pos; ++t) {
+            const float* k = kc + (size_t)t * kv_dim + kv_off;
+            float score = 0.0f;
+            for (uint32_t i = 0; i < hd; ++i) score += q[i] * k[i];
+            att[t] = score / root;
+        }
+        softmax(att, pos + 1);
+        float* o = out + (size_t)h * hd;
+        std::memset(o, 0, hd * sizeof(float));
+        for (uint32_t t = 0; t <= pos; ++t) {
+            const float* v = vc + (size_t)t * kv_dim + kv_off;
+            const float a = att[t];
+            for (uint32_t i = 0; i < hd; ++i) o[i] += a * v[i];
+        }
+    }
+}
+
+void forward(agm_session* s, int32_t token) {
+    const agm_model* m = s->model;
+    const ModelConfig& c = *m->config;
+    const uint32_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
+    const uint32_t pos = s->pos;
+    float* x = s->x;
+    std::memcpy(x, m->embedding + (size_t)token * dim, dim * sizeof(float));
+    rope_table(s->rope, pos, c.head_dim, c.rope_theta);
+    const bool interleaved = c.rope_layout == AGM_ROPE_INTERLEAVED;
+
+    for (uint32_t l = 0; l < c.n_layers; ++l) {
+        const LayerWeights& w = m->layers[l];
+        float* kc = s->kcache + (size_t)l * s->n_ctx * kv_dim;
+        float* vc = s->vcache + (size_t)l * s->n_ctx * kv_dim;
+        float* k = kc + (size_t)pos * kv_dim;
+        float* v = vc + (size_t)pos * kv_dim;
+
+        // Attention block: q, k, v share one quantised input.
+        apply_norm(c.norm_input, s->xb, x, w.attn_norm, dim, c.norm_eps);
+        float sa = quantize_absmax_i8(s->xb, dim, s->qa, padded_cols(dim));
+        matmul_quantized(s, w.wq, sa, s->q);
+        matmul_quantized(s, w.wk, sa, k);
+        matmul_quantized(s, w.wv, sa, v);
+        rope_apply(s->q, c.n_heads, c.head_dim, s->rope, interleaved);
+        rope_apply(k, c.n_kv_heads, c.head_dim, s->rope, interleaved);
+        attention(s, c, kc, vc, s->xb);
+        apply_norm(c.norm_sub, s->xb, s->xb, w.attn_sub_norm, q_dim, c.norm_eps);
+        sa = quantize_absmax_i8(s->xb, q_dim, s->qa, padded_cols(q_dim));
+        matmul_quantized(s, w.wo, sa, s->xb2);
+        for (uint32_t i = 0; i < dim; ++i) x[i] += s->xb2[i];
+
+        // FFN block: gate and up share one quantised input.
+        apply_norm(c.norm_input, s->xb, x, w.ffn_norm, dim, c.norm_eps);
+        sa = quantize_absmax_i8(s->xb, dim, s->qa, padded_cols(dim));
+        matmul_quantized(s, w.w1, sa, s->hb);
+        matmul_quantized(s, w.w3, sa, s->hb2);
+        gated_act(s->hb, s->hb, s->hb2, hid, c.ffn_act == AGM_FFN_SILU_GATED);
+        apply_norm(c.norm_sub, s->hb, s->hb, w.ffn_sub_norm, hid, c.norm_eps);
+        sa = quantize_absmax_i8(s->hb, hid, s->qa, padded_cols(hid));
+        matmul_quantized(s, w.w2, sa, s->xb2);
+        for (uint32_t i = 0; i < dim; ++i) x[i] += s->xb2[i];
+    }
+
+    apply_norm(c.norm_output, x, x, m->output_norm, dim, c.norm_eps);
+    s->kernels->matvec_f32(m->classifier, c.vocab_size, dim, x, s->logits);
+}
+
+}  // namespace
+}  // namespace agm
+
+using agm::Error;
+using agm::ErrorKind;
+
+extern "C" {
+
+void agm_session_options_default(agm_session_options* options) { options->n_ctx = 0; }
+
+static agm_status resolve_ctx(const agm_model* m, const agm_session_options* o, uint32_t* n_ctx,
+                              agm_error* error) {
+    if (m == nullptr) return agm::report_arg(error, "session: model is NULL");
+    const uint32_t max = m->config->max_seq_len;
+    const uint32_t n = (o == nullptr || o->n_ctx == 0) ? max : o->n_ctx;
+    if (n > max) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument,
+                     "context of %u tokens is longer than the model's %u", n, max);
+        return agm::report(err, error);
+    }
+    *n_ctx = n;
+    return AGM_OK;
+}
+
+agm_status agm_session_memory_size(const agm_model* m, const agm_session_options* o, size_t* bytes,
+                                   agm_error* error) {
+    uint32_t n_ctx;
+    const agm_status st = resolve_ctx(m, o, &n_ctx, error);
+    if (st != AGM_OK) return st;
+    *bytes = plan(*m->config, n_ctx).total;
+    return AGM_OK;
+}
+
+agm_status agm_session_create(const agm_model* m, const agm_session_options* o, agm_session** out,
+                              agm_error* error) {
+    if (out == nullptr) return agm::report_arg(error, "agm_session_create: out is NULL");
+    *out = nullptr;
+    uint32_t n_ctx;
+    const agm_status st = resolve_ctx(m, o, &n_ctx, error);
+    if (st != AGM_OK) return st;
+    agm_session* s = new (std::nothrow) agm_session();
+    if (s == nullptr) return agm::report_arg(error, "out of memory", AGM_ERR_NO_MEMORY);
+    s->model = m;
+    s->kernels = &agm::best_kernels();
+    s->n_ctx = n_ctx;
+    s->layout = plan(*m->config, n_ctx);
+    void* arena = nullptr;
+    if (posix_memalign(&arena, kAlign, s->layout.total) != 0) {
+        delete s;
+        Error err;
+        agm::fail_as(&err, ErrorKind::NoMemory, "cannot allocate the session's %zu bytes",
+                     s->layout.total);
+        return agm::report(err, error);
+    }
+    std::memset(arena, 0, s->layout.total);
+    s->arena = static_cast<uint8_t*>(arena);
+    const Layout& l = s->layout;
+    uint8_t* a = s->arena;
+    s->x = reinterpret_cast<float*>(a + l.x);
+    s->xb = reinterpret_cast<float*>(a + l.xb);
+    s->xb2 = reinterpret_cast<float*>(a + l.xb2);
+    s->hb = reinterpret_cast<float*>(a + l.hb);
+    s->hb2 = reinterpret_cast<float*>(a + l.hb2);
+    s->q = reinterpret_cast<float*>(a + l.q);
+    s->att = reinterpret_cast<float*>(a + l.att);
+    s->logits = reinterpret_cast<float*>(a + l.logits);
+    s->qa = reinterpret_cast<int8_t*>(a + l.qa);
+    s->acc = reinterpret_cast<int32_t*>(a + l.acc);
+    s->rope = reinterpret_cast<float*>(a + l.rope);
+    s->kcache = reinterpret_cast<float*>(a + l.kcache);
+    s->vcache = reinterpret_cast<float*>(a + l.vcache);
+    s->probs = a + l.probs;
+    *out = s;
+    return AGM_OK;
+}
+
+void agm_session_free(agm_session* s) {
+    if (s == nullptr) return;
+    std::free(s->arena);
+    delete s;
+}
+
+void agm_session_reset(agm_session* s) {
+    if (s == nullptr) return;
+    s->pos = 0;
+    s->has_logits = false;
+}
+
+agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm_error* error) {
+    if (s == nullptr || (tokens == nullptr && n > 0))
+        return agm::report_arg(error, "agm_session_feed: NULL argument");
+    const uint32_t vocab = s->model->config->vocab_size;
+    for (size_t i = 0; i < n; ++i)
+        if (tokens[i] < 0 || (uint32_t)tokens[i] >= vocab) {
+            Error err;
+            agm::fail_as(&err, ErrorKind::Argument, "token %d at index %zu is outside the vocabulary (0..%u)",
+                         tokens[i], i, vocab - 1);
+            return agm::report(err, error);
+        }
+    if (n > (size_t)(s->n_ctx - s->pos)) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument,
+                     "%zu tokens do not fit: position %u of a %u-token context", n, s->pos,
+                     s->n_ctx);
+        agm::report(err, error);
+        return AGM_ERR_CONTEXT_FULL;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        agm::forward(s, tokens[i]);
+        s->pos++;
+        s->has_logits = true;
+    }
+    return AGM_OK;
+}
+
+const float* agm_session_logits(const agm_session* s) {
+    return (s != nullptr && s->has_logits) ? s->logits : nullptr;
+}
+
+uint32_t agm_session_position(const agm_session* s) { return s ? s->pos : 0; }
+uint32_t agm_session_context(const agm_session* s) { return s ? s->n_ctx : 0; }
+size_t agm_session_memory_used(const agm_session* s) { return s ? s->layout.total : 0; }
+
+agm_status agm_session_sample(agm_session* s, agm_sampler* sampler, int32_t* token,
+                              agm_error* error) {
+    if (s == nullptr || sampler == nullptr || token == nullptr)
+        return agm::report_arg(error, "agm_session_sample: NULL argument");
+    if (!s->has_logits) return agm::report_arg(error, "agm_session_sample: no token fed yet");
+    *token = agm::sample(sampler, s->logits, s->model->config->vocab_size, s->probs);
+    return AGM_OK;
+}
+
+const char* agm_status_name(agm_status status) {
+    switch (status) {
+        case AGM_OK: return "ok";
+        case AGM_ERR_ARGUMENT: return "invalid argument";
+        case AGM_ERR_IO: return "I/O error";
+        case AGM_ERR_FORMAT: return "format error";
+        case AGM_ERR_UNSUPPORTED: return "unsupported";
+        case AGM_ERR_NO_MEMORY: return "out of memory";
+        case AGM_ERR_CONTEXT_FULL: return "context full";
+        case AGM_ERR_BUFFER: return "buffer too small";
+    }
+    return "unknown status";
+}
+
+}  // extern "C"

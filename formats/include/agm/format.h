@@ -1,0 +1,204 @@
+/*
+ * agmodel native model file ("AGMF"), version 1: the on-disk layout.
+ *
+ * Everything is little-endian. docs/format.md is the specification; this
+ * header is its machine-checked form (every struct size is asserted).
+ *
+ *   offset 0      agm_file_header            (64 bytes)
+ *   offset 64     agm_section_entry[n]       (32 bytes each)
+ *   ...           sections, each at a multiple of AGM_FILE_ALIGN
+ *
+ * Sections: CONFIG (typed key/value records), TOKENIZER, TENSORS (the index),
+ * DATA (tensor bytes, each tensor at a multiple of AGM_FILE_ALIGN from the
+ * start of the file), METADATA (free text, optional). A section whose kind a
+ * reader does not know is skipped unless its REQUIRED flag is set, in which
+ * case the file is refused with a message naming the kind.
+ */
+#ifndef AGM_FORMAT_H
+#define AGM_FORMAT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AGM_FILE_MAGIC 0x464D4741u /* "AGMF" read as a little-endian uint32 */
+#define AGM_FILE_VERSION 1u
+#define AGM_FILE_ALIGN 64u
+#define AGM_CHECKSUM_CRC32 1u /* CRC-32/ISO-HDLC, the one of zlib and PNG */
+
+typedef struct agm_file_header {
+    uint32_t magic;          /* AGM_FILE_MAGIC */
+    uint32_t version;        /* AGM_FILE_VERSION */
+    uint32_t header_bytes;   /* sizeof(agm_file_header) */
+    uint32_t n_sections;     /* entries in the section table */
+    uint64_t file_bytes;     /* size of the whole file */
+    uint64_t section_table;  /* offset of the section table (64) */
+    uint32_t checksum_kind;  /* AGM_CHECKSUM_CRC32 */
+    uint32_t checksum;       /* over all file_bytes, this field read as 0 */
+    uint32_t alignment;      /* AGM_FILE_ALIGN */
+    uint32_t flags;          /* 0 in version 1 */
+    uint8_t reserved[16];    /* zero */
+} agm_file_header;
+
+enum agm_section_kind {
+    AGM_SECTION_CONFIG = 1,
+    AGM_SECTION_TOKENIZER = 2,
+    AGM_SECTION_TENSORS = 3,
+    AGM_SECTION_DATA = 4,
+    AGM_SECTION_METADATA = 5
+};
+#define AGM_SECTION_REQUIRED 1u
+
+typedef struct agm_section_entry {
+    uint32_t kind;     /* agm_section_kind */
+    uint32_t flags;    /* AGM_SECTION_REQUIRED if a reader must understand it */
+    uint64_t offset;   /* from the start of the file, multiple of AGM_FILE_ALIGN */
+    uint64_t bytes;    /* length of the section */
+    uint64_t reserved; /* zero */
+} agm_section_entry;
+
+/* ---- CONFIG: an array of 12-byte typed records ------------------------- */
+
+enum agm_value_type { AGM_VALUE_U32 = 1, AGM_VALUE_I32 = 2, AGM_VALUE_F32 = 3 };
+#define AGM_CONFIG_REQUIRED 1u /* agm_config_entry.flags: unknown key => refuse */
+
+typedef struct agm_config_entry {
+    uint16_t key;   /* agm_config_key */
+    uint16_t flags; /* AGM_CONFIG_REQUIRED */
+    uint32_t type;  /* agm_value_type */
+    uint32_t bits;  /* the value: u32, i32 or the f32 bit pattern */
+} agm_config_entry;
+
+enum agm_config_key {
+    AGM_KEY_ARCH = 1,          /* u32 agm_arch */
+    AGM_KEY_DIM = 2,           /* u32 residual width */
+    AGM_KEY_HIDDEN_DIM = 3,    /* u32 FFN width */
+    AGM_KEY_N_LAYERS = 4,      /* u32 */
+    AGM_KEY_N_HEADS = 5,       /* u32 query heads */
+    AGM_KEY_N_KV_HEADS = 6,    /* u32 key/value heads (grouped-query attention) */
+    AGM_KEY_VOCAB_SIZE = 7,    /* u32 */
+    AGM_KEY_MAX_SEQ_LEN = 8,   /* u32 longest context the model was trained for */
+    AGM_KEY_HEAD_DIM = 9,      /* u32 per-head width (dim / n_heads if absent) */
+    AGM_KEY_NORM_INPUT = 10,   /* u32 agm_norm_kind before attention and FFN */
+    AGM_KEY_NORM_SUB = 11,     /* u32 agm_norm_kind before wo and w2 */
+    AGM_KEY_NORM_OUTPUT = 12,  /* u32 agm_norm_kind before the classifier */
+    AGM_KEY_NORM_EPS = 13,     /* f32 epsilon of AGM_NORM_RMS */
+    AGM_KEY_FFN_ACT = 14,      /* u32 agm_ffn_act */
+    AGM_KEY_ROPE_THETA = 15,   /* f32 RoPE base */
+    AGM_KEY_ROPE_LAYOUT = 16,  /* u32 agm_rope_layout */
+    AGM_KEY_TIED_CLASSIFIER = 17, /* u32 1: logits use the token embedding */
+    AGM_KEY_ACT_QUANT = 18     /* u32 agm_act_quant of ternary matmul inputs */
+};
+
+enum agm_arch { AGM_ARCH_BITNET_LLAMA = 1 };
+
+enum agm_norm_kind {
+    AGM_NORM_NONE = 0,     /* identity */
+    AGM_NORM_RMS = 1,      /* w_i * (x_i / sqrt(mean(x^2) + eps)), learned w */
+    AGM_NORM_RMS_DIV_N = 2 /* x_i * (1 / sqrt(mean(x^2))) / n, no weight, no eps */
+};
+
+enum agm_ffn_act {
+    AGM_FFN_SILU_GATED = 1, /* w2 * (silu(w1 x) * w3 x) */
+    AGM_FFN_RELU2_GATED = 2 /* w2 * (relu(w1 x)^2 * w3 x) */
+};
+
+enum agm_rope_layout {
+    AGM_ROPE_INTERLEAVED = 1, /* rotate pairs (2i, 2i+1) (Meta LLaMA, llama2.c) */
+    AGM_ROPE_HALVES = 2       /* rotate pairs (i, i + head_dim/2) (GPT-NeoX, HF) */
+};
+
+enum agm_act_quant {
+    AGM_ACT_ABSMAX_I8 = 1 /* per-vector absmax to int8, round half away from 0 */
+};
+
+/* ---- TOKENIZER ----------------------------------------------------------
+ * agm_tokenizer_header, then float score[n_tokens], uint32 offset[n_tokens+1]
+ * (into the text blob, nondecreasing, offset[n_tokens] == text_bytes),
+ * uint8 type[n_tokens] (agm_token_type) zero-padded to a multiple of 4, then
+ * the text blob: the pieces' bytes back to back.
+ */
+enum agm_tokenizer_kind { AGM_TOKENIZER_SPM_BPE = 1 };
+
+enum agm_tokenizer_flag {
+    AGM_TOK_ADD_DUMMY_PREFIX = 1u,   /* prepend a space to non-empty input */
+    AGM_TOK_REMOVE_EXTRA_WS = 2u,    /* SentencePiece: trim and collapse runs of spaces */
+    AGM_TOK_ESCAPE_WS = 4u,          /* pieces spell a space as U+2581 (SentencePiece);
+                                        without it as ' ' (llama2.c tokenizer.bin) */
+    AGM_TOK_BYTE_FALLBACK = 8u       /* unknown characters become <0xNN> byte tokens */
+};
+
+/* SentencePiece's piece types, same numbers as its ModelProto. */
+enum agm_token_type {
+    AGM_TOKEN_NORMAL = 1,
+    AGM_TOKEN_UNKNOWN = 2,
+    AGM_TOKEN_CONTROL = 3,
+    AGM_TOKEN_USER_DEFINED = 4,
+    AGM_TOKEN_UNUSED = 5,
+    AGM_TOKEN_BYTE = 6
+};
+
+typedef struct agm_tokenizer_header {
+    uint32_t kind;       /* agm_tokenizer_kind */
+    uint32_t n_tokens;   /* equals the config's vocab size */
+    uint32_t flags;      /* agm_tokenizer_flag */
+    int32_t bos_id;      /* -1: none */
+    int32_t eos_id;      /* -1: none */
+    int32_t unk_id;      /* -1: none */
+    int32_t pad_id;      /* -1: none */
+    uint32_t text_bytes; /* length of the text blob */
+} agm_tokenizer_header;
+
+/* ---- TENSORS: uint32 count, uint32 zero, then 96-byte entries ----------- */
+
+enum agm_tensor_type {
+    AGM_TYPE_F32 = 0,
+    AGM_TYPE_F16 = 1,
+    AGM_TYPE_I8 = 2,        /* int8, value = q * scale */
+    AGM_TYPE_T2_B128 = 16   /* ternary, 2 bits, blocks of 128 weights: see below */
+};
+
+/*
+ * AGM_TYPE_T2_B128: a row of `cols` weights is ceil(cols / 128) blocks of 32
+ * bytes (rows are therefore 32-byte aligned). In a block, byte j holds the
+ * weights j, j+32, j+64, j+96 of the block in its bit pairs 0-1, 2-3, 4-5, 6-7.
+ * A pair is (bit 0: nonzero, bit 1: negative): 00 = 0, 01 = +1, 11 = -1; 10 is
+ * read as 0 and never written. Weights past `cols` are 00. Value = w * scale.
+ * Why this order: shifting a whole block right by 2k and masking gives 32
+ * consecutive weights, so the inner loop is lane-parallel on every ISA.
+ */
+#define AGM_T2_BLOCK_WEIGHTS 128u
+#define AGM_T2_BLOCK_BYTES 32u
+
+#define AGM_TENSOR_NAME_BYTES 48u
+#define AGM_MAX_DIMS 4u
+
+typedef struct agm_tensor_entry {
+    char name[AGM_TENSOR_NAME_BYTES]; /* NUL-terminated, NUL-padded */
+    uint32_t type;                    /* agm_tensor_type */
+    uint32_t n_dims;                  /* 1..AGM_MAX_DIMS */
+    uint32_t shape[AGM_MAX_DIMS];     /* outermost first: a matrix is [rows, cols] */
+    uint64_t offset;                  /* from the start of the file, multiple of AGM_FILE_ALIGN */
+    uint64_t bytes;                   /* exactly what type and shape need */
+    float scale;                      /* per-tensor scale (ternary, int8); 1 otherwise */
+    uint32_t flags;                   /* zero */
+} agm_tensor_entry;
+
+typedef struct agm_tensors_header {
+    uint32_t n_tensors;
+    uint32_t reserved;
+} agm_tensors_header;
+
+#ifdef __cplusplus
+}
+static_assert(sizeof(agm_file_header) == 64, "agm_file_header layout");
+static_assert(sizeof(agm_section_entry) == 32, "agm_section_entry layout");
+static_assert(sizeof(agm_config_entry) == 12, "agm_config_entry layout");
+static_assert(sizeof(agm_tensor_entry) == 96, "agm_tensor_entry layout");
+static_assert(sizeof(agm_tensors_header) == 8, "agm_tensors_header layout");
+static_assert(sizeof(agm_tokenizer_header) == 32, "agm_tokenizer_header layout");
+#endif
+
+#endif /* AGM_FORMAT_H */
