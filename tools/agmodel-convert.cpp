@@ -9,6 +9,7 @@
 // output is written atomically: on any failure nothing appears at OUTPUT and
 // an existing file there is untouched.
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -146,6 +147,9 @@ bool convert_ak42(const std::vector<uint8_t>& in, const std::string& in_path, ag
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A file-size limit (ulimit -f) must make write() fail with EFBIG, which
+    // we report and clean up after, instead of killing the process mid-file.
+    std::signal(SIGXFSZ, SIG_IGN);
     std::string input, output, tokenizer;
     agm::BitOrder order = agm::BitOrder::Msb;
     for (int i = 1; i < argc; ++i) {

@@ -108,10 +108,12 @@ void attention(agm_session* s, const ModelConfig& c, const float* kc, const floa
             att[t] = score / root;
         }
         softmax(att, pos + 1);
-        float* o = out + (size_t)h * hd;
+        // The lanes i are independent (each sums over t in order), so the
+        // compiler may vectorise over i: restrict says o and v never alias.
+        float* __restrict o = out + (size_t)h * hd;
         std::memset(o, 0, hd * sizeof(float));
         for (uint32_t t = 0; t <= pos; ++t) {
-            const float* v = vc + (size_t)t * kv_dim + kv_off;
+            const float* __restrict v = vc + (size_t)t * kv_dim + kv_off;
             const float a = att[t];
             for (uint32_t i = 0; i < hd; ++i) o[i] += a * v[i];
         }
@@ -214,10 +216,10 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->layout = plan(*m->config, n_ctx);
     void* arena = nullptr;
     if (posix_memalign(&arena, kAlign, s->layout.total) != 0) {
-        delete s;
         Error err;
         agm::fail_as(&err, ErrorKind::NoMemory, "cannot allocate the session's %zu bytes",
                      s->layout.total);
+        delete s;
         return agm::report(err, error);
     }
     std::memset(arena, 0, s->layout.total);

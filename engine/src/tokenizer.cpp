@@ -1,0 +1,503 @@
+// SentencePiece-style BPE encoder and decoder over a TOKENIZER section.
+//
+// Two exactness targets, chosen by AGM_TOK_ESCAPE_WS:
+//  - with it (a vocabulary from tokenizer.model): SentencePiece's own encoder
+//    (normalizer with the identity rule, then bpe_model's merge loop, then
+//    re-splitting of UNUSED pieces and byte fallback of unknown symbols);
+//  - without it (a vocabulary from llama2.c's tokenizer.bin): llama2.c's
+//    encode(): symbols are cut by its UTF-8 rule, unknown symbols become byte
+//    tokens BEFORE merging, and merges look up the concatenated piece strings
+//    among all pieces (whatever their type), taking only scores > -1e10.
+// Both merge "the highest score, leftmost on ties" until nothing merges. We do
+// it with a binary heap of candidate adjacent pairs over a linked list of
+// symbols (O(n log n)) instead of rescanning the sequence per merge (O(n^2)):
+// the heap's top is the same pair the rescan would pick, because every live
+// adjacent pair that forms a piece is in the heap and symbol indices keep the
+// text order, so "smaller left index" is "leftmost".
+#include "tokenizer.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace agm {
+namespace {
+
+constexpr uint32_t kFree = 0xFFFFFFFFu;
+constexpr size_t kNone = (size_t)-1;
+
+// The index: one malloc block, this header then uint32 slot[mask + 1]
+// (open addressing, linear probing, load <= 1/2; a slot holds a token id).
+struct Index {
+    int32_t byte_id[256];   // id of the piece "<0xNN>", -1 if absent
+    uint32_t mask;          // slots - 1
+    uint32_t max_len;       // longest piece, bytes
+    uint32_t max_user_len;  // longest USER_DEFINED piece (0: none)
+    uint32_t pad;
+    uint32_t* slots() { return reinterpret_cast<uint32_t*>(this + 1); }
+    const uint32_t* slots() const { return reinterpret_cast<const uint32_t*>(this + 1); }
+};
+
+// FNV-1a over the concatenation a|b, then a final avalanche so that the low
+// bits (the slot) depend on every byte.
+uint32_t hash2(const char* a, size_t alen, const char* b, size_t blen) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < alen; i++) h = (h ^ (uint8_t)a[i]) * 16777619u;
+    for (size_t i = 0; i < blen; i++) h = (h ^ (uint8_t)b[i]) * 16777619u;
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    h ^= h >> 12;
+    return h;
+}
+
+// Id of the piece spelled a|b (any type), -1 if none. Duplicated spellings
+// resolve to the lowest id.
+int32_t lookup2(const TokenizerView& v, const Index* ix, const char* a, size_t alen, const char* b,
+                size_t blen) {
+    if (alen > ix->max_len || blen > ix->max_len - alen) return -1;
+    const size_t len = alen + blen;
+    const uint32_t* slot = ix->slots();
+    for (uint32_t i = hash2(a, alen, b, blen) & ix->mask;; i = (i + 1) & ix->mask) {
+        const uint32_t id = slot[i];
+        if (id == kFree) return -1;
+        uint32_t plen;
+        const char* p = v.piece(id, &plen);
+        if (plen == len && std::memcmp(p, a, alen) == 0 && std::memcmp(p + alen, b, blen) == 0)
+            return (int32_t)id;
+    }
+}
+
+int32_t lookup(const TokenizerView& v, const Index* ix, const char* s, size_t len) {
+    return lookup2(v, ix, s, len, s, 0);
+}
+
+// A growable array of trivially copyable T on malloc/realloc: no exceptions,
+// a failed allocation is a false return.
+template <class T>
+struct Vec {
+    T* p = nullptr;
+    size_t n = 0, cap = 0;
+    Vec() = default;
+    Vec(const Vec&) = delete;
+    Vec& operator=(const Vec&) = delete;
+    ~Vec() { std::free(p); }
+    bool reserve(size_t want) {
+        if (want <= cap) return true;
+        size_t c = cap ? cap : 16;
+        while (c < want) {
+            if (c > ((size_t)-1 / sizeof(T)) / 2) {
+                c = want;
+                break;
+            }
+            c *= 2;
+        }
+        if (c > (size_t)-1 / sizeof(T)) return false;
+        T* q = static_cast<T*>(std::realloc(p, c * sizeof(T)));
+        if (q == nullptr) return false;
+        p = q;
+        cap = c;
+        return true;
+    }
+    bool push(const T& x) {
+        if (n == cap && (n == (size_t)-1 || !reserve(n + 1))) return false;
+        p[n++] = x;
+        return true;
+    }
+};
+
+// One symbol of the text being merged: a doubly linked list in text order.
+struct Sym {
+    const char* s;  // [len] bytes (spm: inside the normalised text; llama2.c: a piece)
+    size_t prev, next;  // kNone at the ends
+    uint32_t len;
+    uint32_t gen;   // bumped on every change, so stale heap entries are recognised
+    int32_t id;     // llama2.c: the token; spm: the user-defined piece if frozen
+    uint8_t frozen; // spm user-defined symbol: never merged
+    uint8_t dead;   // absorbed into its left neighbour
+};
+
+// A candidate merge of symbols left and left's next.
+struct Pair {
+    float score;
+    int32_t id;  // the merged piece
+    uint32_t gen_l, gen_r;
+    size_t left, right;
+};
+
+// Heap order: higher score first, then the leftmost.
+bool before(const Pair& a, const Pair& b) {
+    return a.score > b.score || (a.score == b.score && a.left < b.left);
+}
+
+bool heap_push(Vec<Pair>* h, const Pair& x) {
+    if (!h->push(x)) return false;
+    size_t i = h->n - 1;
+    while (i > 0) {
+        const size_t up = (i - 1) / 2;
+        if (!before(h->p[i], h->p[up])) break;
+        const Pair t = h->p[i];
+        h->p[i] = h->p[up];
+        h->p[up] = t;
+        i = up;
+    }
+    return true;
+}
+
+Pair heap_pop(Vec<Pair>* h) {
+    const Pair top = h->p[0];
+    h->p[0] = h->p[--h->n];
+    size_t i = 0;
+    for (;;) {
+        const size_t l = 2 * i + 1, r = l + 1;
+        size_t best = i;
+        if (l < h->n && before(h->p[l], h->p[best])) best = l;
+        if (r < h->n && before(h->p[r], h->p[best])) best = r;
+        if (best == i) break;
+        const Pair t = h->p[i];
+        h->p[i] = h->p[best];
+        h->p[best] = t;
+        i = best;
+    }
+    return top;
+}
+
+// Length of the well-formed UTF-8 character at s (n > 0 bytes left) by
+// SentencePiece's rule (no overlongs, no surrogates, <= U+10FFFF), 0 if the
+// byte at s does not start one.
+size_t utf8_len(const uint8_t* s, size_t n) {
+    const uint8_t b = s[0];
+    if (b < 0x80) return 1;
+    auto trail = [](uint8_t c) { return (c & 0xC0) == 0x80; };
+    if ((b & 0xE0) == 0xC0) {
+        if (n < 2 || !trail(s[1])) return 0;
+        return (((uint32_t)(b & 0x1F) << 6) | (s[1] & 0x3F)) >= 0x80 ? 2 : 0;
+    }
+    if ((b & 0xF0) == 0xE0) {
+        if (n < 3 || !trail(s[1]) || !trail(s[2])) return 0;
+        const uint32_t cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        return cp >= 0x800 && (cp < 0xD800 || cp >= 0xE000) ? 3 : 0;
+    }
+    if ((b & 0xF8) == 0xF0) {
+        if (n < 4 || !trail(s[1]) || !trail(s[2]) || !trail(s[3])) return 0;
+        const uint32_t cp = ((uint32_t)(b & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+                            ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+        return cp >= 0x10000 && cp <= 0x10FFFF ? 4 : 0;
+    }
+    return 0;
+}
+
+const char kSpace[] = "\xE2\x96\x81";  // U+2581, SentencePiece's spelling of ' '
+
+// SentencePiece's Normalizer with the identity rule (spm mode), or just the
+// whitespace handling (llama2.c mode): leading spaces dropped and runs
+// collapsed (REMOVE_EXTRA_WS), one space prepended to non-empty text
+// (ADD_DUMMY_PREFIX), spaces spelled U+2581 (ESCAPE_WS), malformed UTF-8 bytes
+// replaced one by one with U+FFFD (spm mode), trailing spaces dropped.
+// out must hold 3 * len + 3 bytes; returns the length written.
+size_t normalize(const uint8_t* in, size_t len, uint32_t flags, bool spm, char* out) {
+    const bool remove_ws = (flags & AGM_TOK_REMOVE_EXTRA_WS) != 0;
+    const bool escape = (flags & AGM_TOK_ESCAPE_WS) != 0;
+    const char* sp = escape ? kSpace : " ";
+    const size_t sp_len = escape ? 3 : 1;
+    size_t pos = 0, n = 0;
+    if (remove_ws)
+        while (pos < len && in[pos] == ' ') pos++;
+    if (pos == len) return 0;
+    if (flags & AGM_TOK_ADD_DUMMY_PREFIX) {
+        std::memcpy(out + n, sp, sp_len);
+        n += sp_len;
+    }
+    bool prev_space = remove_ws;
+    while (pos < len) {
+        if (in[pos] == ' ') {
+            pos++;
+            if (prev_space) continue;
+            std::memcpy(out + n, sp, sp_len);
+            n += sp_len;
+            prev_space = remove_ws;
+            continue;
+        }
+        size_t k = spm ? utf8_len(in + pos, len - pos) : 1;
+        if (k == 0) {
+            std::memcpy(out + n, "\xEF\xBF\xBD", 3);  // U+FFFD for one bad byte
+            n += 3;
+            pos += 1;
+        } else {
+            std::memcpy(out + n, in + pos, k);
+            n += k;
+            pos += k;
+        }
+        prev_space = false;
+    }
+    if (remove_ws)
+        while (n >= sp_len && std::memcmp(out + n - sp_len, sp, sp_len) == 0) n -= sp_len;
+    return n;
+}
+
+// Writes ids up to cap, counts all of them.
+struct Out {
+    int32_t* p;
+    size_t cap, n;
+    bool prev_unk;
+    void put(int32_t id) {
+        if (n < cap) p[n] = id;
+        n++;
+    }
+};
+
+}  // namespace
+
+Tokenizer::~Tokenizer() { std::free(index_); }
+
+bool Tokenizer::init(const TokenizerView& view, Error* err) {
+    if (view.n_tokens == 0 || view.scores == nullptr || view.offsets == nullptr || view.types == nullptr ||
+        view.text == nullptr)
+        return fail_as(err, ErrorKind::Argument, "tokenizer: empty or unparsed vocabulary");
+    if (view.n_tokens > (1u << 30)) return fail(err, "tokenizer: %u tokens is too many", view.n_tokens);
+    size_t slots = 2;
+    while (slots < 2 * (size_t)view.n_tokens) slots *= 2;
+    if (slots > ((size_t)-1 - sizeof(Index)) / 4)
+        return fail_as(err, ErrorKind::NoMemory, "tokenizer: index for %u tokens too large", view.n_tokens);
+    const size_t bytes = sizeof(Index) + slots * 4;
+    Index* ix = static_cast<Index*>(std::malloc(bytes));
+    if (ix == nullptr) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for a %zu-byte index", bytes);
+    std::memset(ix->slots(), 0xFF, slots * 4);
+    ix->mask = (uint32_t)(slots - 1);
+    ix->max_len = 0;
+    ix->max_user_len = 0;
+    ix->pad = 0;
+    for (uint32_t id = 0; id < view.n_tokens; id++) {
+        uint32_t len;
+        view.piece(id, &len);
+        if (len > ix->max_len) ix->max_len = len;
+    }
+    for (uint32_t id = 0; id < view.n_tokens; id++) {
+        uint32_t len;
+        const char* p = view.piece(id, &len);
+        if (view.types[id] == AGM_TOKEN_USER_DEFINED && len > ix->max_user_len) ix->max_user_len = len;
+        if (lookup(view, ix, p, len) >= 0) continue;  // a duplicate: the lower id keeps it
+        uint32_t i = hash2(p, len, p, 0) & ix->mask;
+        while (ix->slots()[i] != kFree) i = (i + 1) & ix->mask;
+        ix->slots()[i] = id;
+    }
+    for (int b = 0; b < 256; b++) {
+        static const char hex[] = "0123456789ABCDEF";
+        const char name[6] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>'};
+        ix->byte_id[b] = lookup(view, ix, name, 6);
+    }
+    std::free(index_);
+    index_ = ix;
+    index_bytes_ = bytes;
+    view_ = view;
+    return true;
+}
+
+size_t Tokenizer::memory_bytes() const { return index_bytes_; }
+
+bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
+                       Error* err) const {
+    *n_out = 0;
+    const Index* ix = static_cast<const Index*>(index_);
+    const TokenizerView& v = view_;
+    if (ix == nullptr) return fail_as(err, ErrorKind::Argument, "tokenizer: not initialised");
+    if (text == nullptr && len != 0) return fail_as(err, ErrorKind::Argument, "tokenizer: no text");
+    if (out == nullptr && cap != 0) return fail_as(err, ErrorKind::Argument, "tokenizer: no output buffer");
+    if (add_bos && v.bos_id < 0) return fail_as(err, ErrorKind::Argument, "tokenizer: the vocabulary has no BOS");
+    if (len > ((size_t)-1 - 8) / 3)
+        return fail_as(err, ErrorKind::NoMemory, "tokenizer: %zu-byte input too large", len);
+    const bool spm = (v.flags & AGM_TOK_ESCAPE_WS) != 0;
+    const bool byte_fallback = (v.flags & AGM_TOK_BYTE_FALLBACK) != 0;
+    Out o{out, cap, 0, false};
+    if (add_bos) o.put(v.bos_id);
+
+    // norm: [3 * len + 3] the normalised text (every byte can become 3 bytes:
+    // a space escaped, a malformed byte replaced; plus the dummy prefix).
+    Vec<char> norm;
+    if (!norm.reserve(3 * len + 3)) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for %zu bytes", 3 * len + 3);
+    norm.n = normalize(reinterpret_cast<const uint8_t*>(text), len, v.flags, spm, norm.p);
+
+    // sym: [<= norm.n] the initial symbols.
+    Vec<Sym> sym;
+    if (norm.n > 0 && !sym.reserve(norm.n < 64 ? 64 : norm.n / 2))
+        return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for symbols");
+    auto add_sym = [&sym](const char* s, uint32_t n, int32_t id, bool frozen) {
+        Sym x{s, sym.n == 0 ? kNone : sym.n - 1, kNone, n, 0, id, (uint8_t)frozen, 0};
+        if (!sym.push(x)) return false;
+        if (sym.n > 1) sym.p[sym.n - 2].next = sym.n - 1;
+        return true;
+    };
+    const uint8_t* t = reinterpret_cast<const uint8_t*>(norm.p);
+    for (size_t i = 0; i < norm.n;) {
+        bool ok = true;
+        if (spm) {
+            // A user-defined piece matched whole (longest first), else one character.
+            size_t k = 0;
+            int32_t uid = -1;
+            for (size_t m = ix->max_user_len < norm.n - i ? ix->max_user_len : norm.n - i; m > 0 && uid < 0; m--) {
+                const int32_t id = lookup(v, ix, norm.p + i, m);
+                if (id >= 0 && v.types[id] == AGM_TOKEN_USER_DEFINED) uid = id, k = m;
+            }
+            if (uid < 0) {
+                const uint8_t b = t[i];
+                k = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;  // text is well-formed here
+                if (k > norm.n - i) k = norm.n - i;
+            }
+            ok = add_sym(norm.p + i, (uint32_t)k, uid, uid >= 0);
+            i += k;
+        } else {
+            // llama2.c: a byte, then up to 3 following continuation bytes. Its
+            // dummy prefix is a token of its own, never joined to a following
+            // stray continuation byte.
+            size_t j = i + 1;
+            if (i > 0 || !(v.flags & AGM_TOK_ADD_DUMMY_PREFIX))
+                while (j < norm.n && (t[j] & 0xC0) == 0x80 && j - i < 4) j++;
+            int32_t id = lookup(v, ix, norm.p + i, j - i);
+            if (id >= 0) {
+                uint32_t pl;
+                const char* p = v.piece((uint32_t)id, &pl);
+                ok = add_sym(p, pl, id, false);
+            } else {
+                for (size_t b = i; b < j && ok; b++) {
+                    id = byte_fallback ? ix->byte_id[t[b]] : -1;
+                    if (id < 0) id = v.unk_id;
+                    if (id < 0) return fail(err, "tokenizer: no byte piece nor unknown piece for byte 0x%02X", t[b]);
+                    uint32_t pl;
+                    const char* p = v.piece((uint32_t)id, &pl);
+                    ok = add_sym(p, pl, id, false);
+                    if (!byte_fallback) break;  // one unknown per symbol
+                }
+            }
+            i = j;
+        }
+        if (!ok) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for symbols");
+    }
+
+    // The merge loop.
+    Vec<Pair> heap;
+    struct Rev {
+        int32_t id;
+        uint32_t left_len;
+    };
+    Vec<Rev> rev;  // spm: how each UNUSED piece was last formed, for re-splitting
+    bool oom = false;
+    auto maybe_add = [&](size_t l, size_t r) {
+        if (l == kNone || r == kNone) return;
+        const Sym& a = sym.p[l];
+        const Sym& b = sym.p[r];
+        if (a.frozen || b.frozen) return;
+        const int32_t id = lookup2(v, ix, a.s, a.len, b.s, b.len);
+        if (id < 0) return;
+        const uint8_t type = v.types[id];
+        if (spm) {
+            if (type != AGM_TOKEN_NORMAL && type != AGM_TOKEN_USER_DEFINED && type != AGM_TOKEN_UNUSED) return;
+            if (type == AGM_TOKEN_UNUSED && !rev.push(Rev{id, a.len})) oom = true;
+        } else if (!(v.scores[id] > -1e10f)) {
+            return;  // the reference's best_score starts at -1e10 with a strict >
+        }
+        if (!heap_push(&heap, Pair{v.scores[id], id, a.gen, b.gen, l, r})) oom = true;
+    };
+    for (size_t i = 0; i + 1 < sym.n; i++) maybe_add(i, i + 1);
+    while (heap.n > 0 && !oom) {
+        const Pair top = heap_pop(&heap);
+        Sym& a = sym.p[top.left];
+        Sym& b = sym.p[top.right];
+        if (a.dead || b.dead || a.gen != top.gen_l || b.gen != top.gen_r) continue;  // stale
+        if (spm) {
+            a.len += b.len;  // contiguous in the normalised text
+        } else {
+            a.s = v.piece((uint32_t)top.id, &a.len);
+            a.id = top.id;
+        }
+        a.gen++;
+        a.next = b.next;
+        if (b.next != kNone) sym.p[b.next].prev = top.left;
+        b.dead = 1;
+        maybe_add(a.prev, top.left);
+        maybe_add(top.left, a.next);
+    }
+    if (oom) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for the merge queue");
+
+    // Emit. Symbol 0 is never absorbed, so the list starts there.
+    struct Seg {
+        const char* s;
+        size_t len;
+    };
+    Vec<Seg> stack;
+    for (size_t i = sym.n ? 0 : kNone; i != kNone; i = sym.p[i].next) {
+        const Sym& s = sym.p[i];
+        if (!spm || s.frozen) {
+            o.put(s.id);
+            o.prev_unk = false;
+            continue;
+        }
+        stack.n = 0;
+        if (!stack.push(Seg{s.s, s.len})) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory");
+        while (stack.n > 0) {
+            const Seg g = stack.p[--stack.n];
+            const int32_t id = lookup(v, ix, g.s, g.len);
+            if (id >= 0 && v.types[id] == AGM_TOKEN_UNUSED) {
+                // Re-split an UNUSED piece the way it was (last) formed.
+                size_t k = rev.n;
+                while (k > 0 && rev.p[k - 1].id != id) k--;
+                if (k > 0) {
+                    const uint32_t ll = rev.p[k - 1].left_len;
+                    if (!stack.push(Seg{g.s + ll, g.len - ll}) || !stack.push(Seg{g.s, ll}))
+                        return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory");
+                    continue;
+                }
+            }
+            const bool unknown = id < 0 || v.types[id] == AGM_TOKEN_UNKNOWN;
+            if (!unknown) {
+                o.put(id);
+            } else if (byte_fallback) {
+                for (size_t b = 0; b < g.len; b++) {
+                    int32_t bid = ix->byte_id[(uint8_t)g.s[b]];
+                    if (bid < 0) bid = v.unk_id;
+                    if (bid < 0) return fail(err, "tokenizer: no byte piece nor unknown piece for byte 0x%02X", (uint8_t)g.s[b]);
+                    o.put(bid);
+                }
+            } else if (!o.prev_unk) {  // SentencePiece merges a run of unknowns into one
+                if (v.unk_id < 0) return fail(err, "tokenizer: unknown text and no unknown piece");
+                o.put(v.unk_id);
+            }
+            o.prev_unk = unknown;
+        }
+    }
+    *n_out = o.n;
+    if (o.n > cap)
+        return fail_as(err, ErrorKind::Argument, "tokenizer: %zu tokens, the buffer holds %zu", o.n, cap);
+    return true;
+}
+
+size_t Tokenizer::decode(int32_t prev, int32_t token, char* buf, size_t cap) const {
+    const TokenizerView& v = view_;
+    if (index_ == nullptr || token < 0 || (uint32_t)token >= v.n_tokens) return 0;
+    const uint8_t type = v.types[token];
+    if (type == AGM_TOKEN_CONTROL || type == AGM_TOKEN_UNKNOWN) return 0;
+    uint32_t len;
+    const char* p = v.piece((uint32_t)token, &len);
+    auto hexval = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    if (type == AGM_TOKEN_BYTE && len == 6 && p[0] == '<' && p[1] == '0' && p[2] == 'x' && p[5] == '>' &&
+        hexval(p[3]) >= 0 && hexval(p[4]) >= 0) {
+        if (cap > 0) buf[0] = (char)(hexval(p[3]) * 16 + hexval(p[4]));
+        return 1;
+    }
+    const bool escape = (v.flags & AGM_TOK_ESCAPE_WS) != 0;
+    bool first = prev >= 0 && prev == v.bos_id;  // drop a leading space after BOS
+    size_t n = 0;
+    for (uint32_t i = 0; i < len;) {
+        char c = p[i];
+        uint32_t k = 1;
+        if (escape && len - i >= 3 && std::memcmp(p + i, kSpace, 3) == 0) c = ' ', k = 3;
+        i += k;
+        if (first && c == ' ') {
+            first = false;
+            continue;
+        }
+        first = false;
+        if (n < cap) buf[n] = c;
+        n++;
+    }
+    return n;
+}
+
+}  // namespace agm

@@ -1,0 +1,86 @@
+// Serialises a Vocab as a TOKENIZER section body (layout in agm/format.h).
+#include <cmath>
+#include <cstring>
+
+#include "agm/vocab.h"
+
+namespace agm {
+namespace {
+
+void put_u32(std::vector<uint8_t>* o, size_t at, uint32_t v) {
+    uint8_t* p = o->data() + at;
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+bool check_id(int32_t id, size_t n, const char* what, Error* err) {
+    if (id < -1 || (id >= 0 && (size_t)id >= n))
+        return fail(err, "tokenizer: %s id %d out of range (vocab %zu)", what, (int)id, n);
+    return true;
+}
+
+}  // namespace
+
+bool serialize_tokenizer(const Vocab& v, std::vector<uint8_t>* out, Error* err) {
+    const size_t n = v.pieces.size();
+    if (n == 0) return fail(err, "tokenizer: empty vocabulary");
+    if (v.scores.size() != n || v.types.size() != n)
+        return fail(err, "tokenizer: %zu pieces but %zu scores and %zu types", n, v.scores.size(),
+                    v.types.size());
+    // Every array must be addressable with 32-bit offsets: n + 1 offsets.
+    if (n > (size_t)UINT32_MAX / 8) return fail(err, "tokenizer: %zu tokens is too many", n);
+    if (v.flags & ~(uint32_t)(AGM_TOK_ADD_DUMMY_PREFIX | AGM_TOK_REMOVE_EXTRA_WS | AGM_TOK_ESCAPE_WS |
+                              AGM_TOK_BYTE_FALLBACK))
+        return fail(err, "tokenizer: unknown flags 0x%x", (unsigned)v.flags);
+    if (!check_id(v.bos_id, n, "BOS", err) || !check_id(v.eos_id, n, "EOS", err) ||
+        !check_id(v.unk_id, n, "unknown", err) || !check_id(v.pad_id, n, "pad", err))
+        return false;
+    uint64_t text = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v.types[i] < AGM_TOKEN_NORMAL || v.types[i] > AGM_TOKEN_BYTE)
+            return fail(err, "tokenizer: token %zu has type %u", i, (unsigned)v.types[i]);
+        if (!std::isfinite(v.scores[i]))
+            return fail(err, "tokenizer: token %zu has a non-finite score", i);
+        text += v.pieces[i].size();
+        if (text > UINT32_MAX) return fail(err, "tokenizer: piece text exceeds 4 GiB");
+    }
+    const size_t types_bytes = (n + 3) & ~(size_t)3;
+    const uint64_t total = sizeof(agm_tokenizer_header) + 4 * (uint64_t)n + 4 * ((uint64_t)n + 1) +
+                           types_bytes + text;
+    if (total > UINT32_MAX) return fail(err, "tokenizer: section of %llu bytes is too large",
+                                        (unsigned long long)total);
+    out->assign((size_t)total, 0);
+
+    put_u32(out, 0, AGM_TOKENIZER_SPM_BPE);
+    put_u32(out, 4, (uint32_t)n);
+    put_u32(out, 8, v.flags);
+    put_u32(out, 12, (uint32_t)v.bos_id);
+    put_u32(out, 16, (uint32_t)v.eos_id);
+    put_u32(out, 20, (uint32_t)v.unk_id);
+    put_u32(out, 24, (uint32_t)v.pad_id);
+    put_u32(out, 28, (uint32_t)text);
+    size_t at = sizeof(agm_tokenizer_header);
+    for (size_t i = 0; i < n; i++, at += 4) {
+        uint32_t bits;
+        std::memcpy(&bits, &v.scores[i], 4);
+        put_u32(out, at, bits);
+    }
+    uint32_t off = 0;
+    for (size_t i = 0; i < n; i++, at += 4) {
+        put_u32(out, at, off);
+        off += (uint32_t)v.pieces[i].size();
+    }
+    put_u32(out, at, off);
+    at += 4;
+    for (size_t i = 0; i < n; i++) (*out)[at + i] = v.types[i];
+    at += types_bytes;
+    for (size_t i = 0; i < n; i++) {
+        if (!v.pieces[i].empty()) std::memcpy(out->data() + at, v.pieces[i].data(), v.pieces[i].size());
+        at += v.pieces[i].size();
+    }
+    return true;
+}
+
+}  // namespace agm

@@ -1,0 +1,214 @@
+// End-to-end tests of the engine through its public C API on the real 3M
+// model: the golden greedy generations (token ids), session behaviour,
+// sampling. The same binary runs on the host and under qemu-arm -cpu arm1176.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "agmodel.h"
+#include "doctest.h"
+#include "test_util.h"
+
+namespace {
+
+struct Model {
+    agm_model* m = nullptr;
+    explicit Model(const std::string& path) {
+        agm_error e;
+        const agm_status st = agm_model_open_file(path.c_str(), nullptr, &m, &e);
+        INFO(e.message);
+        REQUIRE(st == AGM_OK);
+    }
+    ~Model() { agm_model_close(m); }
+};
+
+struct Session {
+    agm_session* s = nullptr;
+    Session(const agm_model* m, uint32_t n_ctx = 0) {
+        agm_session_options o;
+        agm_session_options_default(&o);
+        o.n_ctx = n_ctx;
+        agm_error e;
+        REQUIRE(agm_session_create(m, &o, &s, &e) == AGM_OK);
+    }
+    ~Session() { agm_session_free(s); }
+};
+
+std::vector<int32_t> tokenize(const agm_model* m, const std::string& text, bool bos) {
+    std::vector<int32_t> ids(text.size() + 8);
+    size_t n = 0;
+    agm_error e;
+    REQUIRE(agm_tokenize(m, text.data(), text.size(), bos ? 1 : 0, ids.data(), ids.size(), &n, &e) == AGM_OK);
+    ids.resize(n);
+    return ids;
+}
+
+// The reference's loop: 256 positions, prompt tokens forced, greedy after.
+std::vector<int32_t> generate_greedy(const agm_model* m, const std::vector<int32_t>& prompt, uint32_t steps) {
+    Session s(m);
+    agm_sampler smp;
+    agm_sampler_init(&smp, nullptr);
+    std::vector<int32_t> out{prompt[0]};
+    int32_t token = prompt[0];
+    agm_error e;
+    for (uint32_t pos = 0; pos < steps; ++pos) {
+        REQUIRE(agm_session_feed(s.s, &token, 1, &e) == AGM_OK);
+        int32_t next;
+        if (pos + 1 < prompt.size()) {
+            next = prompt[pos + 1];
+        } else {
+            REQUIRE(agm_session_sample(s.s, &smp, &next, &e) == AGM_OK);
+        }
+        out.push_back(next);
+        if (next == 1) break;
+        token = next;
+    }
+    return out;
+}
+
+void check_golden(const char* name, const char* prompt) {
+    Model model(agm_test::bundled_model());
+    const std::string dir = agm_test::model_3m_dir() + "/golden/";
+    const std::vector<int32_t> want = agm_test::read_ids(dir + name + ".ids");
+    REQUIRE(want.size() == 257);
+    const std::vector<int32_t> prompt_ids = tokenize(model.m, prompt, true);
+    REQUIRE(prompt_ids.size() <= want.size());
+    CHECK(std::vector<int32_t>(want.begin(), want.begin() + (long)prompt_ids.size()) == prompt_ids);
+    const std::vector<int32_t> got = generate_greedy(model.m, prompt_ids, 256);
+    size_t first_diff = 0;
+    while (first_diff < got.size() && first_diff < want.size() && got[first_diff] == want[first_diff]) ++first_diff;
+    INFO("first difference at index " << first_diff);
+    CHECK(got == want);
+}
+
+}  // namespace
+
+TEST_CASE("golden: empty prompt, 256 greedy steps, exact ids") { check_golden("empty-prompt", ""); }
+
+TEST_CASE("golden: 'Once upon a time', 256 greedy steps, exact ids") {
+    check_golden("once-upon-a-time", "Once upon a time");
+}
+
+TEST_CASE("feeding a prompt at once equals feeding it token by token") {
+    Model model(agm_test::bundled_model());
+    const std::vector<int32_t> ids = tokenize(model.m, "The little dog ran to the park and", true);
+    agm_model_info info;
+    agm_model_get_info(model.m, &info);
+    Session a(model.m), b(model.m);
+    agm_error e;
+    REQUIRE(agm_session_feed(a.s, ids.data(), ids.size(), &e) == AGM_OK);
+    for (int32_t t : ids) REQUIRE(agm_session_feed(b.s, &t, 1, &e) == AGM_OK);
+    CHECK(std::memcmp(agm_session_logits(a.s), agm_session_logits(b.s), info.vocab_size * sizeof(float)) == 0);
+    // reset then the same tokens again: the same logits
+    std::vector<float> before(agm_session_logits(a.s), agm_session_logits(a.s) + info.vocab_size);
+    agm_session_reset(a.s);
+    CHECK(agm_session_logits(a.s) == nullptr);
+    CHECK(agm_session_position(a.s) == 0);
+    REQUIRE(agm_session_feed(a.s, ids.data(), ids.size(), &e) == AGM_OK);
+    CHECK(std::memcmp(agm_session_logits(a.s), before.data(), before.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("a model opened from memory computes what the mapped file computes") {
+    std::vector<uint8_t> bytes;
+    REQUIRE(agm_test::read_file(agm_test::bundled_model(), &bytes));
+    void* buf = nullptr;
+    REQUIRE(posix_memalign(&buf, 64, bytes.size()) == 0);
+    std::memcpy(buf, bytes.data(), bytes.size());
+    agm_model* mem = nullptr;
+    agm_error e;
+    REQUIRE(agm_model_open_memory(buf, bytes.size(), nullptr, &mem, &e) == AGM_OK);
+    Model file(agm_test::bundled_model());
+    Session a(mem), b(file.m);
+    const int32_t toks[3] = {1, 403, 407};
+    REQUIRE(agm_session_feed(a.s, toks, 3, &e) == AGM_OK);
+    REQUIRE(agm_session_feed(b.s, toks, 3, &e) == AGM_OK);
+    CHECK(std::memcmp(agm_session_logits(a.s), agm_session_logits(b.s), 512 * sizeof(float)) == 0);
+    agm_model_close(mem);
+    std::free(buf);
+}
+
+TEST_CASE("session limits give clear errors") {
+    Model model(agm_test::bundled_model());
+    Session s(model.m, 4);
+    CHECK(agm_session_context(s.s) == 4);
+    agm_error e;
+    const int32_t five[5] = {1, 2, 3, 4, 5};
+    CHECK(agm_session_feed(s.s, five, 5, &e) == AGM_ERR_CONTEXT_FULL);
+    CHECK(std::string(e.message).find("context") != std::string::npos);
+    CHECK(agm_session_position(s.s) == 0);
+    const int32_t bad = 512;
+    CHECK(agm_session_feed(s.s, &bad, 1, &e) == AGM_ERR_ARGUMENT);
+    CHECK(std::string(e.message).find("outside the vocabulary") != std::string::npos);
+    REQUIRE(agm_session_feed(s.s, five, 4, &e) == AGM_OK);
+    CHECK(agm_session_feed(s.s, five, 1, &e) == AGM_ERR_CONTEXT_FULL);
+
+    agm_session_options o;
+    agm_session_options_default(&o);
+    o.n_ctx = 100000;
+    agm_session* big = nullptr;
+    CHECK(agm_session_create(model.m, &o, &big, &e) == AGM_ERR_ARGUMENT);
+    CHECK(big == nullptr);
+    size_t bytes = 0;
+    o.n_ctx = 0;
+    REQUIRE(agm_session_memory_size(model.m, &o, &bytes, &e) == AGM_OK);
+    Session full(model.m);
+    CHECK(agm_session_memory_used(full.s) == bytes);
+    // The KV cache dominates: 8 layers x 512 positions x 128 floats x 2.
+    CHECK(bytes >= 8u * 512 * 128 * 4 * 2);
+}
+
+TEST_CASE("sampling: seeded and reproducible; top-k 1 is greedy") {
+    Model model(agm_test::bundled_model());
+    const std::vector<int32_t> prompt = tokenize(model.m, "Once upon a time", true);
+    auto run = [&](agm_sampler_params p, int n) {
+        Session s(model.m);
+        agm_sampler smp;
+        agm_sampler_init(&smp, &p);
+        agm_error e;
+        REQUIRE(agm_session_feed(s.s, prompt.data(), prompt.size(), &e) == AGM_OK);
+        std::vector<int32_t> out;
+        for (int i = 0; i < n; ++i) {
+            int32_t t;
+            REQUIRE(agm_session_sample(s.s, &smp, &t, &e) == AGM_OK);
+            REQUIRE(t >= 0);
+            REQUIRE(t < 512);
+            out.push_back(t);
+            REQUIRE(agm_session_feed(s.s, &t, 1, &e) == AGM_OK);
+        }
+        return out;
+    };
+    agm_sampler_params p;
+    agm_sampler_params_default(&p);
+    const std::vector<int32_t> greedy = run(p, 40);
+    p.temperature = 1.0f;
+    p.seed = 7;
+    const std::vector<int32_t> a = run(p, 40), b = run(p, 40);
+    CHECK(a == b);
+    p.seed = 8;
+    CHECK(run(p, 40) != a);
+    p.top_k = 1;
+    CHECK(run(p, 40) == greedy);
+    p.top_k = 0;
+    p.top_p = 0.0001f;  // the nucleus is the single most likely token
+    CHECK(run(p, 40) == greedy);
+    p.top_k = 40;
+    p.top_p = 0.9f;
+    p.temperature = 0.8f;
+    const std::vector<int32_t> c = run(p, 40);
+    CHECK(c == run(p, 40));
+}
+
+TEST_CASE("token pieces follow the reference's printing rules") {
+    Model model(agm_test::bundled_model());
+    char buf[64];
+    // After BOS the leading space of a piece is dropped.
+    const std::vector<int32_t> ids = tokenize(model.m, "Once", true);
+    REQUIRE(ids.size() >= 2);
+    size_t n = agm_token_piece(model.m, 1, ids[1], 0, buf, sizeof buf);
+    CHECK(std::string(buf, n).substr(0, 4) == "Once");
+    // <0x0A> is a newline; <0x01> is dropped when printing.
+    n = agm_token_piece(model.m, 5, 3 + 0x0A, AGM_PIECE_PRINTABLE, buf, sizeof buf);
+    CHECK(std::string(buf, n) == "\n");
+    CHECK(agm_token_piece(model.m, 5, 3 + 0x01, AGM_PIECE_PRINTABLE, buf, sizeof buf) == 0);
+    CHECK(agm_token_piece(model.m, 5, 3 + 0x01, 0, buf, sizeof buf) == 1);
+}

@@ -1,0 +1,135 @@
+// Kernel conformance: every registered variant against an independent oracle
+// (decode each weight, multiply) on seeded random shapes and edge cases,
+// compared exactly. Set AGM_TEST_SEED to replay a failure.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "agm/format.h"
+#include "doctest.h"
+#include "kernels/kernels.h"
+#include "test_util.h"
+
+namespace {
+
+struct Ternary {
+    uint32_t rows, cols;
+    std::vector<int8_t> w;        // [rows][cols] in -1..1 (the oracle's view)
+    std::vector<uint8_t> packed;  // AGM_TYPE_T2_B128, 32-byte aligned rows
+    size_t stride;
+    uint32_t n_blocks;
+};
+
+// Packs by the format's definition (format.h), independently of the converter.
+Ternary pack(uint32_t rows, uint32_t cols, const std::vector<int8_t>& w) {
+    Ternary t{rows, cols, w, {}, 0, 0};
+    t.n_blocks = (cols + 127) / 128;
+    t.stride = (size_t)t.n_blocks * 32;
+    t.packed.assign(t.stride * rows + 64, 0);
+    for (uint32_t r = 0; r < rows; ++r)
+        for (uint32_t c = 0; c < cols; ++c) {
+            const int8_t v = w[(size_t)r * cols + c];
+            const uint8_t code = v == 0 ? 0 : v > 0 ? 1 : 3;
+            const uint32_t blk = c / 128, in = c % 128;
+            t.packed[(size_t)r * t.stride + blk * 32 + in % 32] |= (uint8_t)(code << (2 * (in / 32)));
+        }
+    return t;
+}
+
+std::vector<int32_t> oracle(const Ternary& t, const std::vector<int8_t>& q) {
+    std::vector<int32_t> y(t.rows);
+    for (uint32_t r = 0; r < t.rows; ++r) {
+        int64_t s = 0;
+        for (uint32_t c = 0; c < t.cols; ++c) s += (int64_t)t.w[(size_t)r * t.cols + c] * q[c];
+        y[r] = (int32_t)s;
+    }
+    return y;
+}
+
+void check_all_variants(const Ternary& t, const std::vector<int8_t>& q_in, const char* what,
+                        uint64_t seed) {
+    std::vector<int8_t> q(t.n_blocks * 128, 0);
+    std::memcpy(q.data(), q_in.data(), t.cols);
+    const std::vector<int32_t> want = oracle(t, q_in);
+    size_t n_sets;
+    const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+    for (size_t k = 0; k < n_sets; ++k) {
+        std::vector<int32_t> got(t.rows, 0x5A5A5A5A);
+        sets[k].tmatvec_t2_i8(t.packed.data(), t.stride, t.rows, t.n_blocks, q.data(), got.data());
+        INFO("variant " << sets[k].name << ", " << what << ", rows " << t.rows << ", cols " << t.cols
+                        << ", seed " << seed);
+        CHECK(got == want);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("tmatvec_t2_i8: random shapes, every variant equals the oracle") {
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed);
+    for (int iter = 0; iter < 300; ++iter) {
+        const uint32_t rows = 1 + (uint32_t)(rng() % 40);
+        // Mostly sizes that are not multiples of a block, some that are.
+        const uint32_t cols = iter % 5 == 0 ? 128 * (1 + (uint32_t)(rng() % 6)) : 1 + (uint32_t)(rng() % 900);
+        std::vector<int8_t> w((size_t)rows * cols), q(cols);
+        for (auto& v : w) v = (int8_t)((int)(rng() % 3) - 1);
+        for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
+        check_all_variants(pack(rows, cols, w), q, "random", seed);
+    }
+}
+
+TEST_CASE("tmatvec_t2_i8: edge cases") {
+    const uint64_t seed = agm_test::test_seed();
+    struct Shape { uint32_t rows, cols; };
+    for (Shape s : {Shape{1, 1}, Shape{1, 128}, Shape{3, 129}, Shape{5, 8192}, Shape{2, 8193}, Shape{7, 2816}}) {
+        for (int w_kind = 0; w_kind < 3; ++w_kind) {
+            for (int q_kind = 0; q_kind < 3; ++q_kind) {
+                std::vector<int8_t> w((size_t)s.rows * s.cols), q(s.cols);
+                for (size_t i = 0; i < w.size(); ++i) w[i] = (int8_t)(w_kind == 0 ? -1 : w_kind == 1 ? 1 : (int)(i % 3) - 1);
+                for (size_t i = 0; i < q.size(); ++i) q[i] = (int8_t)(q_kind == 0 ? 127 : q_kind == 1 ? -127 : (i % 2 ? 127 : -127));
+                // all -1 / all +1 weights with extreme activations: the
+                // largest sums a lane can see (8192 columns = 64 blocks).
+                check_all_variants(pack(s.rows, s.cols, w), q, "edge", seed);
+            }
+        }
+    }
+}
+
+TEST_CASE("tmatvec_t2_i8: code 10 reads as zero") {
+    Ternary t = pack(1, 128, std::vector<int8_t>(128, 1));
+    for (int j = 0; j < 32; ++j) t.packed[j] = 0xAA;  // every pair 10
+    std::vector<int8_t> q(128, 100);
+    size_t n_sets;
+    const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+    for (size_t k = 0; k < n_sets; ++k) {
+        int32_t y = 1;
+        sets[k].tmatvec_t2_i8(t.packed.data(), t.stride, 1, 1, q.data(), &y);
+        CHECK(y == 0);
+    }
+}
+
+TEST_CASE("matvec_f32: sequential sums, every variant bit-identical to the plain loop") {
+    std::mt19937_64 rng(agm_test::test_seed());
+    std::uniform_real_distribution<float> d(-2.0f, 2.0f);
+    for (uint32_t cols : {1u, 7u, 256u, 333u}) {
+        const uint32_t rows = 17;
+        std::vector<float> w((size_t)rows * cols), x(cols);
+        for (auto& v : w) v = d(rng);
+        for (auto& v : x) v = d(rng);
+        std::vector<float> want(rows);
+        for (uint32_t r = 0; r < rows; ++r) {
+            volatile float s = 0.0f;  // volatile: keep the oracle's order and rounding
+            for (uint32_t i = 0; i < cols; ++i) s = s + w[(size_t)r * cols + i] * x[i];
+            want[r] = s;
+        }
+        size_t n_sets;
+        const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+        for (size_t k = 0; k < n_sets; ++k) {
+            std::vector<float> got(rows);
+            sets[k].matvec_f32(w.data(), rows, cols, x.data(), got.data());
+            CHECK(std::memcmp(got.data(), want.data(), rows * sizeof(float)) == 0);
+        }
+    }
+}

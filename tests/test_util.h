@@ -1,0 +1,54 @@
+// Paths and small helpers for the tests. AGM_SOURCE_DIR and AGM_SHARED_DIR
+// are absolute host paths (qemu-arm user mode sees the host file system).
+#ifndef AGM_TEST_UTIL_H
+#define AGM_TEST_UTIL_H
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace agm_test {
+
+inline std::string source_path(const std::string& rel) { return std::string(AGM_SOURCE_DIR) + "/" + rel; }
+inline std::string shared_path(const std::string& rel) { return std::string(AGM_SHARED_DIR) + "/" + rel; }
+inline std::string model_3m_dir() { return shared_path("models/bitnet-tinystories-3m"); }
+inline std::string bundled_model() { return source_path("models/tinystories-3m.agm"); }
+
+inline bool read_file(const std::string& path, std::vector<uint8_t>* out) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    out->clear();
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->insert(out->end(), buf, buf + n);
+    std::fclose(f);
+    return true;
+}
+
+inline std::string read_text(const std::string& path) {
+    std::vector<uint8_t> b;
+    if (!read_file(path, &b)) return std::string();
+    return std::string(b.begin(), b.end());
+}
+
+inline std::vector<int32_t> read_ids(const std::string& path) {
+    std::vector<int32_t> ids;
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) return ids;
+    int v;
+    while (std::fscanf(f, "%d", &v) == 1) ids.push_back(v);
+    std::fclose(f);
+    return ids;
+}
+
+// Seed for randomized tests: AGM_TEST_SEED in the environment, else fixed.
+inline uint64_t test_seed() {
+    const char* s = std::getenv("AGM_TEST_SEED");
+    return s ? std::strtoull(s, nullptr, 10) : 20261123ull;
+}
+
+}  // namespace agm_test
+
+#endif
