@@ -78,8 +78,17 @@ int main(int argc, char** argv) {
     std::printf("format: agmodel version %u, %llu bytes\n", f.version, (unsigned long long)f.size);
     std::printf("checksum: crc32 %08x %s\n", f.checksum,
                 crc_ok ? "OK" : "MISMATCH (the file is damaged)");
-    if (f.metadata_bytes > 0)
-        std::printf("metadata:\n  %.*s", (int)f.metadata_bytes, f.metadata);
+    if (f.metadata_bytes > 0) {
+        std::printf("metadata:\n");
+        const char* p = f.metadata;
+        const char* end = f.metadata + f.metadata_bytes;
+        while (p < end) {
+            const char* nl = static_cast<const char*>(std::memchr(p, '\n', (size_t)(end - p)));
+            const char* stop = nl ? nl : end;
+            std::printf("  %.*s\n", (int)(stop - p), p);
+            p = stop + 1;
+        }
+    }
     std::printf("config:\n");
     std::printf("  arch             bitnet-llama (%u)\n", c.arch);
     std::printf("  dim              %u\n  hidden_dim       %u\n  n_layers         %u\n", c.dim,

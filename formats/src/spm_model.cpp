@@ -54,7 +54,7 @@ struct Reader {
     }
 
     bool key(uint32_t* field, uint32_t* wire, Error* err) {
-        uint64_t k;
+        uint64_t k = 0;
         if (!varint(&k, err)) return false;
         if ((k >> 3) == 0 || (k >> 3) > 0x1FFFFFFF)
             return fail(err, "tokenizer.model: bad field number in %s at offset %zu", where, off());
@@ -64,7 +64,7 @@ struct Reader {
     }
 
     bool len_field(Reader* sub, Error* err) {
-        uint64_t n;
+        uint64_t n = 0;
         if (!varint(&n, err)) return false;
         if (n > (uint64_t)(end - p))
             return fail(err, "tokenizer.model: %llu-byte field in %s at offset %zu runs past its end",
@@ -77,9 +77,9 @@ struct Reader {
     // Skips one field's value. Groups (deprecated, wire types 3/4) nest; they
     // are skipped by counting start/end markers, without recursion.
     bool skip(uint32_t field, uint32_t wire, Error* err) {
-        const uint8_t* dummy;
-        uint64_t v;
-        Reader sub;
+        const uint8_t* dummy = nullptr;
+        uint64_t v = 0;
+        Reader sub{};
         switch (wire) {
         case WIRE_VARINT: return varint(&v, err);
         case WIRE_I64: return bytes(8, &dummy, err);
@@ -88,7 +88,7 @@ struct Reader {
         case WIRE_SGROUP: {
             size_t depth = 1;
             while (depth > 0) {
-                uint32_t f, w;
+                uint32_t f = 0, w = 0;
                 if (!key(&f, &w, err)) return false;
                 if (w == WIRE_SGROUP) {
                     depth++;
@@ -129,14 +129,14 @@ bool read_piece(Reader r, Vocab* v, Error* err) {
     float score = 0.0f;
     uint64_t type = AGM_TOKEN_NORMAL;
     while (r.p < r.end) {
-        uint32_t f, w;
+        uint32_t f = 0, w = 0;
         if (!r.key(&f, &w, err)) return false;
         if (f == 1) {
-            Reader s;
+            Reader s{};
             if (!expect_wire(w, WIRE_LEN, f, r, err) || !r.len_field(&s, err)) return false;
             piece.assign((const char*)s.p, (size_t)(s.end - s.p));
         } else if (f == 2) {
-            const uint8_t* b;
+            const uint8_t* b = nullptr;
             if (!expect_wire(w, WIRE_I32, f, r, err) || !r.bytes(4, &b, err)) return false;
             const uint32_t bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
             std::memcpy(&score, &bits, 4);
@@ -159,14 +159,14 @@ bool read_piece(Reader r, Vocab* v, Error* err) {
 }
 
 bool read_int(Reader* r, uint32_t f, uint32_t w, int64_t* out, Error* err) {
-    uint64_t v;
+    uint64_t v = 0;
     if (!expect_wire(w, WIRE_VARINT, f, *r, err) || !r->varint(&v, err)) return false;
     *out = (int64_t)(int32_t)(uint32_t)v;  // protobuf int32: negative values are sign-extended varints
     return true;
 }
 
 bool read_bool(Reader* r, uint32_t f, uint32_t w, bool* out, Error* err) {
-    uint64_t v;
+    uint64_t v = 0;
     if (!expect_wire(w, WIRE_VARINT, f, *r, err) || !r->varint(&v, err)) return false;
     *out = v != 0;
     return true;
@@ -174,7 +174,7 @@ bool read_bool(Reader* r, uint32_t f, uint32_t w, bool* out, Error* err) {
 
 bool read_trainer(Reader r, Spec* s, Error* err) {
     while (r.p < r.end) {
-        uint32_t f, w;
+        uint32_t f = 0, w = 0;
         if (!r.key(&f, &w, err)) return false;
         bool ok = true;
         switch (f) {
@@ -194,10 +194,10 @@ bool read_trainer(Reader r, Spec* s, Error* err) {
 
 bool read_normalizer(Reader r, Spec* s, Error* err) {
     while (r.p < r.end) {
-        uint32_t f, w;
+        uint32_t f = 0, w = 0;
         if (!r.key(&f, &w, err)) return false;
         bool ok = true;
-        Reader sub;
+        Reader sub{};
         switch (f) {
         case 1:
         case 2:
@@ -228,10 +228,10 @@ bool read_spm_model(const uint8_t* data, size_t size, Vocab* out, Error* err) {
     Vocab v;
     Spec s;
     while (r.p < r.end) {
-        uint32_t f, w;
+        uint32_t f = 0, w = 0;
         if (!r.key(&f, &w, err)) return false;
         if (f >= 1 && f <= 3) {
-            Reader sub;
+            Reader sub{};
             if (!expect_wire(w, WIRE_LEN, f, r, err) || !r.len_field(&sub, err)) return false;
             if (f == 1) {
                 sub.where = "SentencePiece";
