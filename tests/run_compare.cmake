@@ -1,6 +1,7 @@
 # Runs a program (through EMULATOR when cross-compiled) and compares its
 # standard output byte for byte with EXPECTED.
 #   cmake -DEMULATOR=<;-list or empty> -DPROGRAM=... -DARGS=<;-list> -DEXPECTED=file -P run_compare.cmake
+separate_arguments(EMULATOR UNIX_COMMAND "${EMULATOR}")
 execute_process(COMMAND ${EMULATOR} ${PROGRAM} ${ARGS}
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
