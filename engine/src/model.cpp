@@ -184,9 +184,10 @@ agm_status agm_model_open_file(const char* path, const agm_open_options* options
     m->file.size = size;
     agm_status st2 = finish_open(m, options, out, error);
     if (st2 != AGM_OK && error != nullptr) {
-        char tmp[sizeof error->message];
+        char tmp[2 * sizeof error->message];  // cut to the message's size below
         std::snprintf(tmp, sizeof tmp, "%s: %s", path, error->message);
-        std::memcpy(error->message, tmp, sizeof tmp);
+        std::snprintf(error->message, sizeof error->message, "%.*s",
+                      (int)(sizeof error->message - 1), tmp);
     }
     return st2;
 }

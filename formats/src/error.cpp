@@ -27,9 +27,9 @@ bool fail_as(Error* err, ErrorKind kind, const char* fmt, ...) {
 
 bool fail_context(Error* err, const char* context) {
     if (err == nullptr) return false;
-    char tmp[sizeof err->msg];
+    char tmp[2 * sizeof err->msg];  // room for both; the result is cut to msg's size
     std::snprintf(tmp, sizeof tmp, "%s: %s", context, err->msg);
-    std::memcpy(err->msg, tmp, sizeof tmp);
+    std::snprintf(err->msg, sizeof err->msg, "%.*s", (int)(sizeof err->msg - 1), tmp);
     return false;
 }
 
