@@ -1,0 +1,122 @@
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "agm/convert.h"
+#include "agm/model_writer.h"
+#include "agm/file_io.h"
+
+namespace agm {
+namespace {
+
+bool check_finite(const uint8_t* p, uint64_t n, const char* name, Error* err) {
+    for (uint64_t i = 0; i < n; ++i) {
+        float v;
+        std::memcpy(&v, p + i * 4, 4);
+        if (!std::isfinite(v))
+            return fail(err, "%s: value %llu is not a finite number", name, (unsigned long long)i);
+    }
+    return true;
+}
+
+std::vector<uint8_t> copy_bytes(const uint8_t* p, uint64_t n) { return std::vector<uint8_t>(p, p + n); }
+
+}  // namespace
+
+bool load_tokenizer_file(const std::string& path, uint32_t vocab_size, Vocab* vocab,
+                         std::string* kind, Error* err) {
+    std::vector<uint8_t> bytes;
+    if (!read_whole_file(path, &bytes, err, (uint64_t)256 << 20)) return false;
+    // A tokenizer.bin is recognised by consuming the whole file exactly with
+    // `vocab_size` entries; otherwise a protobuf ModelProto starts with field
+    // 1 (pieces), length-delimited: byte 0x0A.
+    Error bin_err;
+    if (read_llama2c_tokenizer(bytes.data(), bytes.size(), vocab_size, vocab, &bin_err)) {
+        *kind = "llama2.c tokenizer.bin";
+        return true;
+    }
+    if (!bytes.empty() && bytes[0] == 0x0A) {
+        *kind = "SentencePiece tokenizer.model";
+        if (!read_spm_model(bytes.data(), bytes.size(), vocab, err))
+            return fail_context(err, path.c_str());
+        return true;
+    }
+    *err = bin_err;
+    return fail_context(err, path.c_str());
+}
+
+bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, const Vocab* vocab,
+                  const std::string& tok_kind, const std::string& source_name,
+                  std::vector<uint8_t>* out, Error* err) {
+    Ak42Model m;
+    if (!read_ak42(data, size, &m, err)) return false;
+    const uint32_t dim = (uint32_t)m.dim, vocab_size = (uint32_t)m.vocab_size;
+    if (vocab != nullptr && vocab->pieces.size() != vocab_size)
+        return fail(err, "tokenizer has %zu tokens, the model's vocabulary is %u",
+                         vocab->pieces.size(), vocab_size);
+
+    ModelWriter w;
+    w.set_u32(AGM_KEY_ARCH, AGM_ARCH_BITNET_LLAMA);
+    w.set_u32(AGM_KEY_DIM, dim);
+    w.set_u32(AGM_KEY_HIDDEN_DIM, (uint32_t)m.hidden_dim);
+    w.set_u32(AGM_KEY_N_LAYERS, (uint32_t)m.n_layers);
+    w.set_u32(AGM_KEY_N_HEADS, (uint32_t)m.n_heads);
+    w.set_u32(AGM_KEY_N_KV_HEADS, (uint32_t)m.n_kv_heads);
+    w.set_u32(AGM_KEY_VOCAB_SIZE, vocab_size);
+    w.set_u32(AGM_KEY_MAX_SEQ_LEN, (uint32_t)m.seq_len);
+    w.set_u32(AGM_KEY_HEAD_DIM, dim / (uint32_t)m.n_heads);
+    // bitllama2.c's model: weightless "divide by n" RMS norms before every
+    // ternary matmul, a learned RMS norm (eps 1e-5) before the classifier.
+    w.set_u32(AGM_KEY_NORM_INPUT, AGM_NORM_RMS_DIV_N);
+    w.set_u32(AGM_KEY_NORM_SUB, AGM_NORM_RMS_DIV_N);
+    w.set_u32(AGM_KEY_NORM_OUTPUT, AGM_NORM_RMS);
+    w.set_f32(AGM_KEY_NORM_EPS, 1e-5f);
+    w.set_u32(AGM_KEY_FFN_ACT, AGM_FFN_SILU_GATED);
+    w.set_f32(AGM_KEY_ROPE_THETA, 10000.0f);
+    w.set_u32(AGM_KEY_ROPE_LAYOUT, AGM_ROPE_INTERLEAVED);
+    w.set_u32(AGM_KEY_TIED_CLASSIFIER, m.shared_classifier ? 1u : 0u);
+    w.set_u32(AGM_KEY_ACT_QUANT, AGM_ACT_ABSMAX_I8);
+
+    const uint64_t emb = (uint64_t)vocab_size * dim;
+    if (!check_finite(m.embedding, emb, "token embedding", err) ||
+        !check_finite(reinterpret_cast<const uint8_t*>(m.final_norm), dim, "final norm", err))
+        return false;
+    if (!w.add_tensor("token_embd", AGM_TYPE_F32, {vocab_size, dim}, 1.0f,
+                      copy_bytes(m.embedding, emb * 4), err) ||
+        !w.add_tensor("output_norm", AGM_TYPE_F32, {dim}, 1.0f,
+                      copy_bytes(reinterpret_cast<const uint8_t*>(m.final_norm), (uint64_t)dim * 4),
+                      err))
+        return false;
+    if (!m.shared_classifier) {
+        if (!check_finite(m.classifier, emb, "classifier", err) ||
+            !w.add_tensor("output", AGM_TYPE_F32, {vocab_size, dim}, 1.0f,
+                          copy_bytes(m.classifier, emb * 4), err))
+            return false;
+    }
+    static const char* const kNames[7] = {"attn_q", "attn_k", "attn_v", "attn_output",
+                                          "ffn_gate", "ffn_down", "ffn_up"};
+    for (int l = 0; l < m.n_layers; ++l) {
+        for (int kind = 0; kind < 7; ++kind) {
+            const Ak42Matrix& mat = m.matrices[(size_t)kind * m.n_layers + l];
+            char name[64];
+            std::snprintf(name, sizeof name, "blk.%d.%s", l, kNames[kind]);
+            std::vector<uint8_t> packed;
+            if (!repack_ak42_to_t2(mat, order, name, &packed, err) ||
+                !w.add_tensor(name, AGM_TYPE_T2_B128, {mat.rows, mat.cols}, mat.scale,
+                              std::move(packed), err))
+                return false;
+        }
+    }
+    if (vocab != nullptr) {
+        std::vector<uint8_t> section;
+        if (!serialize_tokenizer(*vocab, &section, err)) return false;
+        w.set_tokenizer(std::move(section));
+    }
+    w.add_metadata("source", "ak42 checkpoint " + source_name);
+    w.add_metadata("ak42.bit_order", order == BitOrder::Msb ? "msb" : "lsb");
+    if (vocab != nullptr) w.add_metadata("tokenizer.source", tok_kind);
+    w.add_metadata("converter", "agmodel " AGM_VERSION);
+    return w.finish(out, err);
+}
+
+}  // namespace agm
