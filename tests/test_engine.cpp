@@ -1,6 +1,7 @@
 // End-to-end tests of the engine through its public C API on the real 3M
 // model: the golden greedy generations (token ids), session behaviour,
 // sampling. The same binary runs on the host and under qemu-arm -cpu arm1176.
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "agm/convert.h"
 #include "agmodel.h"
 #include "doctest.h"
+#include "sampler.h"
 #include "test_util.h"
 
 namespace {
@@ -251,4 +253,31 @@ TEST_CASE("token pieces follow the reference's printing rules") {
     CHECK(std::string(buf, n) == "\n");
     CHECK(agm_token_piece(model.m, 5, 3 + 0x01, AGM_PIECE_PRINTABLE, buf, sizeof buf) == 0);
     CHECK(agm_token_piece(model.m, 5, 3 + 0x01, 0, buf, sizeof buf) == 1);
+}
+
+TEST_CASE("sampling survives non-finite logits (a damaged model)") {
+    const uint32_t n = 64;
+    std::vector<float> logits(n, std::nanf(""));
+    logits[5] = 1.0f;
+    std::vector<uint8_t> scratch(agm::sampler_scratch_bytes(n));
+    for (uint32_t k : {0u, 3u}) {
+        for (float p : {1.0f, 0.5f}) {
+            agm_sampler_params sp;
+            agm_sampler_params_default(&sp);
+            sp.temperature = 0.7f;
+            sp.top_k = k;
+            sp.top_p = p;
+            agm_sampler smp;
+            agm_sampler_init(&smp, &sp);
+            for (int i = 0; i < 20; ++i) {
+                const int32_t t = agm::sample(&smp, logits.data(), n, scratch.data());
+                CHECK(t >= 0);
+                CHECK(t < (int32_t)n);
+            }
+        }
+    }
+    std::vector<float> inf(n, -INFINITY);
+    agm_sampler smp;
+    agm_sampler_init(&smp, nullptr);
+    CHECK(agm::sample(&smp, inf.data(), n, scratch.data()) == 0);
 }

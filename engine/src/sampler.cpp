@@ -62,7 +62,10 @@ int32_t sample(agm_sampler* smp, const float* logits, uint32_t n, void* scratch)
     }
 
     uint32_t m = 0;
-    for (uint32_t i = 0; i < n; ++i) cand[m++] = Candidate{probs[i], (int32_t)i};
+    // A NaN (logits of a damaged model) would break the sort's ordering
+    // contract: it counts as probability 0.
+    for (uint32_t i = 0; i < n; ++i)
+        cand[m++] = Candidate{probs[i] == probs[i] ? probs[i] : 0.0f, (int32_t)i};
     if (use_k) {
         std::partial_sort(cand, cand + p.top_k, cand + m, before);
         m = p.top_k;
