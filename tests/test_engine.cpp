@@ -281,3 +281,18 @@ TEST_CASE("sampling survives non-finite logits (a damaged model)") {
     agm_sampler_init(&smp, nullptr);
     CHECK(agm::sample(&smp, inf.data(), n, scratch.data()) == 0);
 }
+
+TEST_CASE("agm_tokenize: a small buffer gets AGM_ERR_BUFFER and the count needed") {
+    Model model(agm_test::bundled_model());
+    const std::string text = "Once upon a time there was a little dog.";
+    int32_t ids[3];
+    size_t n = 0;
+    agm_error e;
+    CHECK(agm_tokenize(model.m, text.data(), text.size(), 1, ids, 3, &n, &e) == AGM_ERR_BUFFER);
+    CHECK(n > 3);
+    std::vector<int32_t> all(n);
+    size_t n2 = 0;
+    CHECK(agm_tokenize(model.m, text.data(), text.size(), 1, all.data(), all.size(), &n2, &e) == AGM_OK);
+    CHECK(n2 == n);
+    CHECK(std::vector<int32_t>(all.begin(), all.begin() + 3) == std::vector<int32_t>(ids, ids + 3));
+}

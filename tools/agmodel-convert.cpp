@@ -94,11 +94,14 @@ int main(int argc, char** argv) {
                      "checkpoint)\n", input.c_str());
         return 1;
     }
-    // The vocabulary size comes from the checkpoint header (validated below
-    // again by read_ak42).
-    int32_t header_vocab = 0;
-    if (in.size() >= 32) std::memcpy(&header_vocab, in.data() + 28, 4);
-    const uint32_t vocab_size = header_vocab < 0 ? (uint32_t)(-(int64_t)header_vocab) : (uint32_t)header_vocab;
+    // Validate the whole checkpoint first: the tokenizer is read with its
+    // vocabulary size.
+    agm::Ak42Model checkpoint;
+    if (!agm::read_ak42(in.data(), in.size(), &checkpoint, &err)) {
+        std::fprintf(stderr, "agmodel-convert: %s: %s\n", input.c_str(), err.msg);
+        return 1;
+    }
+    const uint32_t vocab_size = (uint32_t)checkpoint.vocab_size;
 
     if (tokenizer.empty()) {
         const size_t slash = input.find_last_of('/');

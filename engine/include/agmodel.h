@@ -99,7 +99,8 @@ size_t agm_token_piece(const agm_model* model, int32_t prev, int32_t token, uint
 typedef struct agm_session agm_session;
 
 typedef struct agm_session_options {
-    uint32_t n_ctx; /* context length in tokens; 0: the model's max_seq_len */
+    uint32_t n_ctx; /* context length in tokens, at most the model's max_seq_len;
+                       0: max_seq_len, capped at 4096 */
 } agm_session_options;
 
 void agm_session_options_default(agm_session_options* options);

@@ -230,8 +230,11 @@ agm_status agm_tokenize(const agm_model* m, const char* text, size_t len, int ad
         return agm::report(err, error);
     }
     Error err;
-    if (!m->tokenizer.encode(text ? text : "", len, add_bos != 0, out, cap, n_out, &err))
-        return agm::report(err, error);
+    *n_out = 0;
+    if (!m->tokenizer.encode(text ? text : "", len, add_bos != 0, out, cap, n_out, &err)) {
+        const agm_status st = agm::report(err, error);
+        return *n_out > cap ? AGM_ERR_BUFFER : st;
+    }
     return AGM_OK;
 }
 

@@ -38,7 +38,9 @@ float quantize_absmax_i8(const float* x, uint32_t n, int8_t* q, uint32_t n_padde
     const float r = (float)(1.0 / (double)s);
     for (uint32_t i = 0; i < n; ++i) {
         const double v = round((double)(x[i] * r));  // C round: half away from zero
-        q[i] = (int8_t)(v > 127.0 ? 127 : v < -127.0 ? -127 : (int)v);
+        // Clamp before converting: a NaN or huge value (a damaged model) must
+        // not reach the float-to-int conversion, which would be undefined.
+        q[i] = (int8_t)(v >= 127.0 ? 127 : v <= -127.0 ? -127 : v == v ? (int)v : 0);
     }
     for (uint32_t i = n; i < n_padded; ++i) q[i] = 0;
     return s;

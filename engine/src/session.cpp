@@ -17,38 +17,45 @@ namespace {
 
 constexpr size_t kAlign = 64;
 
-size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+// Without an explicit n_ctx a session gets the model's context, but at most
+// this many tokens: a model trained for 2^20 positions should not make every
+// session allocate a multi-gigabyte KV cache by default.
+constexpr uint32_t kDefaultMaxCtx = 4096;
 
 uint32_t padded_cols(uint32_t cols) {
     return (cols + AGM_T2_BLOCK_WEIGHTS - 1) / AGM_T2_BLOCK_WEIGHTS * AGM_T2_BLOCK_WEIGHTS;
 }
 
-// Offsets of every buffer in the arena, computed once from the config.
+// Offsets of every buffer in the arena, computed once from the config, in
+// 64-bit arithmetic: on a 32-bit target a large context must be refused, not
+// wrap around (the config's limits keep every product below 2^62).
 struct Layout {
-    size_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, rope, kcache, vcache, probs, total;
+    uint64_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, rope, kcache, vcache, probs, total;
 };
 
 Layout plan(const agm::ModelConfig& c, uint32_t n_ctx) {
-    const size_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
-    const size_t wide = dim > q_dim ? dim : q_dim;               // xb holds x-sized or q-sized
-    const size_t max_in = padded_cols((uint32_t)(wide > hid ? wide : hid));
-    const size_t max_out = wide > hid ? wide : hid;
+    const uint64_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
+    const uint64_t wide = dim > q_dim ? dim : q_dim;             // xb holds x-sized or q-sized
+    const uint64_t max_in = padded_cols((uint32_t)(wide > hid ? wide : hid));
+    const uint64_t max_out = wide > hid ? wide : hid;
     Layout l{};
-    size_t at = 0;
-    auto take = [&](size_t bytes) { size_t o = at; at = align_up(at + bytes); return o; };
+    uint64_t at = 0;
+    auto take = [&](uint64_t bytes) { uint64_t o = at; at = align_up(at + bytes); return o; };
     l.x = take(dim * 4);                                  // [dim] residual stream
     l.xb = take(wide * 4);                                // [max(dim, q_dim)] branch input / attention out
     l.xb2 = take(dim * 4);                                // [dim] branch output
     l.hb = take(hid * 4);                                 // [hidden] gate, then activation
     l.hb2 = take(hid * 4);                                // [hidden] up
     l.q = take(q_dim * 4);                                // [q_dim] query
-    l.att = take((size_t)c.n_heads * n_ctx * 4);          // [n_heads, n_ctx] scores
-    l.logits = take((size_t)c.vocab_size * 4);            // [vocab]
+    l.att = take((uint64_t)c.n_heads * n_ctx * 4);        // [n_heads, n_ctx] scores
+    l.logits = take((uint64_t)c.vocab_size * 4);          // [vocab]
     l.qa = take(max_in);                                  // [padded in] int8 activations
     l.acc = take(max_out * 4);                            // [max out] int32 accumulators
     l.rope = take(c.head_dim * 4);                        // [head_dim] cos/sin pairs
-    l.kcache = take((size_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
-    l.vcache = take((size_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
+    l.kcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
+    l.vcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
     l.probs = take(agm::sampler_scratch_bytes(c.vocab_size));  // sampler scratch
     l.total = at;
     return l;
@@ -181,7 +188,8 @@ static agm_status resolve_ctx(const agm_model* m, const agm_session_options* o, 
                               agm_error* error) {
     if (m == nullptr) return agm::report_arg(error, "session: model is NULL");
     const uint32_t max = m->config->max_seq_len;
-    const uint32_t n = (o == nullptr || o->n_ctx == 0) ? max : o->n_ctx;
+    const uint32_t n = (o == nullptr || o->n_ctx == 0) ? (max < kDefaultMaxCtx ? max : kDefaultMaxCtx)
+                                                       : o->n_ctx;
     if (n > max) {
         Error err;
         agm::fail_as(&err, ErrorKind::Argument,
@@ -197,7 +205,15 @@ agm_status agm_session_memory_size(const agm_model* m, const agm_session_options
     uint32_t n_ctx;
     const agm_status st = resolve_ctx(m, o, &n_ctx, error);
     if (st != AGM_OK) return st;
-    *bytes = plan(*m->config, n_ctx).total;
+    const uint64_t total = plan(*m->config, n_ctx).total;
+    if (total > SIZE_MAX / 2) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::NoMemory,
+                     "a %u-token session needs %llu bytes, more than this system can address",
+                     n_ctx, (unsigned long long)total);
+        return agm::report(err, error);
+    }
+    *bytes = (size_t)total;
     return AGM_OK;
 }
 
@@ -206,7 +222,9 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     if (out == nullptr) return agm::report_arg(error, "agm_session_create: out is NULL");
     *out = nullptr;
     uint32_t n_ctx;
-    const agm_status st = resolve_ctx(m, o, &n_ctx, error);
+    size_t total;
+    agm_status st = resolve_ctx(m, o, &n_ctx, error);
+    if (st == AGM_OK) st = agm_session_memory_size(m, o, &total, error);
     if (st != AGM_OK) return st;
     agm_session* s = new (std::nothrow) agm_session();
     if (s == nullptr) return agm::report_arg(error, "out of memory", AGM_ERR_NO_MEMORY);
@@ -215,14 +233,17 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->n_ctx = n_ctx;
     s->layout = plan(*m->config, n_ctx);
     void* arena = nullptr;
-    if (posix_memalign(&arena, kAlign, s->layout.total) != 0) {
+    if (posix_memalign(&arena, kAlign, total) != 0) {
         Error err;
-        agm::fail_as(&err, ErrorKind::NoMemory, "cannot allocate the session's %zu bytes",
-                     s->layout.total);
+        agm::fail_as(&err, ErrorKind::NoMemory, "cannot allocate the session's %zu bytes", total);
         delete s;
         return agm::report(err, error);
     }
-    std::memset(arena, 0, s->layout.total);
+    // Zero everything but the KV cache, which is always written before it is
+    // read: its untouched pages then cost no resident memory.
+    std::memset(arena, 0, (size_t)s->layout.kcache);
+    std::memset(static_cast<uint8_t*>(arena) + s->layout.probs, 0,
+                (size_t)(total - s->layout.probs));
     s->arena = static_cast<uint8_t*>(arena);
     const Layout& l = s->layout;
     uint8_t* a = s->arena;
@@ -289,7 +310,7 @@ const float* agm_session_logits(const agm_session* s) {
 
 uint32_t agm_session_position(const agm_session* s) { return s ? s->pos : 0; }
 uint32_t agm_session_context(const agm_session* s) { return s ? s->n_ctx : 0; }
-size_t agm_session_memory_used(const agm_session* s) { return s ? s->layout.total : 0; }
+size_t agm_session_memory_used(const agm_session* s) { return s ? (size_t)s->layout.total : 0; }
 
 agm_status agm_session_sample(agm_session* s, agm_sampler* sampler, int32_t* token,
                               agm_error* error) {

@@ -213,8 +213,10 @@ bool parse_tensors(const uint8_t* file, uint64_t size, const agm_section_entry& 
         for (uint32_t d = 0; d < e.n_dims; ++d)
             if (e.shape[d] == 0 || e.shape[d] > (1u << 30))
                 return fail(err, "tensor %s: dimension %u is %u", e.name, d, e.shape[d]);
-        uint64_t bytes;
-        if (!tensor_bytes(e.type, e.shape, e.n_dims, &bytes) || bytes != e.bytes)
+        uint64_t bytes = 0;
+        if (!tensor_bytes(e.type, e.shape, e.n_dims, &bytes))
+            return fail(err, "tensor %s: its shape's size overflows 64 bits", e.name);
+        if (bytes != e.bytes)
             return fail(err, "tensor %s: %llu bytes expected for its type and shape, entry says %llu",
                         e.name, (unsigned long long)bytes, (unsigned long long)e.bytes);
         if (e.offset % AGM_FILE_ALIGN != 0)

@@ -38,6 +38,10 @@ bool read_llama2c_tokenizer(const uint8_t* data, size_t size, uint32_t vocab_siz
     if (max_len <= 0)
         return fail(err, "tokenizer.bin: max_token_length %d is not positive", (int)max_len);
 
+    // Every entry takes at least 8 bytes (score, length): refuse a count the
+    // file cannot hold before allocating for it.
+    if ((uint64_t)vocab_size > (size - 4) / 8)
+        return fail(err, "tokenizer.bin: %zu bytes cannot hold %u tokens", size, vocab_size);
     Vocab v;
     v.pieces.resize(vocab_size);
     v.scores.resize(vocab_size);
