@@ -52,3 +52,30 @@ printf '%s\n' \
   '------======= ___ *** ### $$$ %%% ^^^ &&& ((())) [[[]]] {{{}}}' \
   'Khmer: ក្រុមហ៊ុនធំៗ Lao: ພາສາລາວ Sinhala: සිංහල Tibetan: བོད་སྐད' \
   'Old scripts: 𐌰𐌱𐌲 𓀀𓀁 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 and a CJK extension B char 𠀋'
+# 5. Hand-written sensor-log and chat lines of the kind our users feed small
+#    models: tab-separated fields, digit runs, units, emoji, runs of spaces.
+for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+  printf 'field-%02d\t%d.%d°C\t%d%%\t%d hPa\t%s\n' "$i" $((12 + i)) $((i * 7 % 10)) $((40 + i * 3)) $((1000 + i * 2)) \
+    "$(printf '%s' '🌧️ 🌤️ ☀️ 🌪️ ❄️ 🌫️ 🌡️ 💧 🌱 🐄 🚜 ⚡' | cut -d' ' -f$((i + 1)))"
+done
+printf '%s\n' \
+  '2026-11-23T04:15:00Z	soil_moisture=31.25	soil_temp=8.5	battery=3.71V	rssi=-97' \
+  '2026-11-23T04:30:00Z	soil_moisture=30.75	soil_temp=8.25	battery=3.70V	rssi=-101	⚠️ low signal' \
+  'pump #3   OFF   since 06:00    (flow 0.0 l/min)    🔴' \
+  'pump #4   ON    since 05:45    (flow 12.5 l/min)   🟢' \
+  'Frost warning 🥶: −2 °C expected at 05:00, cover the seedlings 🌱🌱🌱' \
+  'Niederschlag 12 mm in 24 h 🌧️, Bodenfeuchte 35 %, Wind 18 km/h aus WSW' \
+  'Température du sol : 9,5 °C — humidité 41 % — batterie 87 % 🔋' \
+  'Влажность почвы 28 %, температура 7 °C, ветер 5 м/с ❄️' \
+  '土壤湿度 33%，气温 15℃，降雨 0.5 毫米 🌦️' \
+  '土壌水分 29％、気温 11℃、風速 3m/s 🍃' \
+  'Cows in barn: 🐄×42, milked: 38, litres: 1 204.5 🥛' \
+  'Tank levels:	A 75%	B 12%	C  3%  ← refill!  💧💧' \
+  'GPS 52.5200,13.4050 alt 34 m  hdop 0.9  sats 11 🛰️' \
+  'error E042: sensor 7 timeout after 3 retries (last ok 00:42:17) ❌' \
+  'ok ✅ ok ✅ ok ✅ fail ❌ ok ✅' \
+  '👨‍🌾 Farmer note:	check fence near gate 2,	bring 20 m wire	🪛' \
+  '1234567890 12345678901234567890 3.14159265358979 6.022e23 -0.000001' \
+  'temp	 	 	tabs and spaces mixed	  	end' \
+  '🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂 ten smileys, 🇩🇪🇫🇷🇯🇵 three flags, 👍🏻👍🏼👍🏽👍🏾👍🏿 five tones' \
+  '   leading spaces then an emoji 🐝 then digits 007 then tab	done   '
