@@ -196,7 +196,6 @@ void agm_model_close(agm_model* m) {
     if (m == nullptr) return;
     std::free(m->layers);
     if (m->mapping != nullptr) ::munmap(m->mapping, m->mapping_bytes);
-    std::free(m->owned_buffer);
     delete m;
 }
 

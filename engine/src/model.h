@@ -45,7 +45,6 @@ struct agm_model {
     const agm::ModelConfig* config = nullptr;  // = &file.config
     void* mapping = nullptr;                   // munmap on close (file models)
     size_t mapping_bytes = 0;
-    void* owned_buffer = nullptr;              // free on close (non-mmap fallback)
     agm::Tokenizer tokenizer;
     bool has_tokenizer = false;
     const float* embedding = nullptr;          // [vocab, dim] f32
