@@ -126,14 +126,14 @@ TEST_CASE("ak42: both bit orders repack to the same ternary tensors") {
     }
     for (size_t i = 0; i < m.matrices.size(); ++i) {
         std::vector<uint8_t> a, b;
-        REQUIRE(agm::repack_ak42_to_t2(m.matrices[i], agm::BitOrder::Msb, "m", &a, &err));
-        REQUIRE(agm::repack_ak42_to_t2(ml.matrices[i], agm::BitOrder::Lsb, "m", &b, &err));
+        REQUIRE(agm::repack_ak42(m.matrices[i], agm::BitOrder::Msb, AGM_TYPE_T2_B128, "m", &a, &err));
+        REQUIRE(agm::repack_ak42(ml.matrices[i], agm::BitOrder::Lsb, AGM_TYPE_T2_B128, "m", &b, &err));
         CHECK(a == b);
     }
     // Read with the wrong order, a matrix comes out permuted, not equal.
     std::vector<uint8_t> wrong;
-    REQUIRE(agm::repack_ak42_to_t2(ml.matrices[0], agm::BitOrder::Msb, "m", &wrong, &err));
+    REQUIRE(agm::repack_ak42(ml.matrices[0], agm::BitOrder::Msb, AGM_TYPE_T2_B128, "m", &wrong, &err));
     std::vector<uint8_t> right;
-    REQUIRE(agm::repack_ak42_to_t2(m.matrices[0], agm::BitOrder::Msb, "m", &right, &err));
+    REQUIRE(agm::repack_ak42(m.matrices[0], agm::BitOrder::Msb, AGM_TYPE_T2_B128, "m", &right, &err));
     CHECK(wrong != right);
 }

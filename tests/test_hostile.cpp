@@ -233,7 +233,7 @@ bool build_from_shared(Bytes* out) {
             const agm::Ak42Matrix& mat = m.matrices[(size_t)k * m.n_layers + l];
             const std::string name = "blk." + std::to_string(l) + "." + kNames[k];
             Bytes packed;
-            if (!agm::repack_ak42_to_t2(mat, agm::BitOrder::Msb, name.c_str(), &packed, &err) ||
+            if (!agm::repack_ak42(mat, agm::BitOrder::Msb, AGM_TYPE_T2_B128, name.c_str(), &packed, &err) ||
                 !w.add_tensor(name, AGM_TYPE_T2_B128, {mat.rows, mat.cols}, mat.scale, packed, &err))
                 return false;
         }
@@ -701,7 +701,7 @@ const Craft kCrafts[] = {
     {"tensor bytes + 1", AGM_ERR_FORMAT, "bytes expected", [](Bytes* f, const Layout& l) {
          set_tensor<uint64_t>(f, l, TEN("blk.0.attn_k", bytes), l.tensor("blk.0.attn_k")->bytes + 1); }},
     {"tensor bytes max", AGM_ERR_FORMAT, "bytes expected", [](Bytes* f, const Layout& l) { set_tensor<uint64_t>(f, l, TEN("blk.0.attn_k", bytes), UINT64_MAX); }},
-    {"shape product overflows 64 bits", AGM_ERR_FORMAT, "shape's size overflows 64 bits", [](Bytes* f, const Layout& l) {
+    {"shape product overflows 64 bits", AGM_ERR_FORMAT, "size overflows 64 bits", [](Bytes* f, const Layout& l) {
          set_tensor<uint32_t>(f, l, TEN("token_embd", n_dims), 4);
          for (int d = 0; d < 4; ++d) set<uint32_t>(f, l.tensor_entry("token_embd") + offsetof(agm_tensor_entry, shape) + 4 * d, 1u << 30); }},
     {"dimension over 2^30", AGM_ERR_FORMAT, "dimension 0", [](Bytes* f, const Layout& l) { set_tensor<uint32_t>(f, l, TEN("token_embd", shape), 0x80000000u); }},

@@ -171,7 +171,7 @@ TEST_CASE("hostile: ak42 code 10 and non-finite floats are refused, naming where
         const agm::Ak42Matrix& wk1 = m.matrices[1 * 2 + 1];
         plant_code10(const_cast<uint8_t*>(wk1.codes), wk1.cols, 2, 5, order);
         Bytes packed;
-        CHECK_FALSE(agm::repack_ak42_to_t2(wk1, order, "blk.1.attn_k", &packed, &err));
+        CHECK_FALSE(agm::repack_ak42(wk1, order, AGM_TYPE_T2_B128, "blk.1.attn_k", &packed, &err));
         CHECK_MESSAGE(contains(err.msg, "blk.1.attn_k: weight at row 2, column 5 has code 10"), err.msg);
         Bytes out;
         CHECK_FALSE(agm::convert_ak42(b.data(), b.size(), order, nullptr, "", "t", &out, &err));

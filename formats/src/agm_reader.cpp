@@ -15,6 +15,7 @@ constexpr TensorTypeInfo kTypes[] = {
     {AGM_TYPE_F16, "f16", false},
     {AGM_TYPE_I8, "i8", true},
     {AGM_TYPE_T2_B128, "t2_b128", true},
+    {AGM_TYPE_TL5_R4, "tl5_r4", true},
 };
 
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) {
@@ -215,7 +216,8 @@ bool parse_tensors(const uint8_t* file, uint64_t size, const agm_section_entry& 
                 return fail(err, "tensor %s: dimension %u is %u", e.name, d, e.shape[d]);
         uint64_t bytes = 0;
         if (!tensor_bytes(e.type, e.shape, e.n_dims, &bytes))
-            return fail(err, "tensor %s: its shape's size overflows 64 bits", e.name);
+            return fail(err, "tensor %s: type %s cannot have this shape, or its size overflows 64 bits",
+                        e.name, ti->name);
         if (bytes != e.bytes)
             return fail(err, "tensor %s: %llu bytes expected for its type and shape, entry says %llu",
                         e.name, (unsigned long long)bytes, (unsigned long long)e.bytes);
@@ -256,6 +258,12 @@ bool tensor_row_bytes(uint32_t type, uint64_t cols, uint64_t* bytes) {
 
 bool tensor_bytes(uint32_t type, const uint32_t* shape, uint32_t n_dims, uint64_t* bytes) {
     if (n_dims < 1 || n_dims > AGM_MAX_DIMS) return false;
+    if (type == AGM_TYPE_TL5_R4) {  // row quads, not separable rows: matrices only
+        if (n_dims != 2) return false;
+        const uint64_t quads = ((uint64_t)shape[0] + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
+        const uint64_t groups = ((uint64_t)shape[1] + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+        return !mul_overflows(quads * groups, AGM_TL5_ROWS, bytes);
+    }
     uint64_t rows = 1;
     for (uint32_t d = 0; d + 1 < n_dims; ++d)
         if (mul_overflows(rows, shape[d], &rows)) return false;

@@ -5,6 +5,7 @@
 
 #include "agm/format.h"
 #include "agm/model_file.h"
+#include "agm/ternary.h"
 
 namespace agm {
 
@@ -89,28 +90,21 @@ bool read_ak42(const uint8_t* data, size_t size, Ak42Model* out, Error* err) {
     return true;
 }
 
-bool repack_ak42_to_t2(const Ak42Matrix& m, BitOrder order, const char* name,
-                       std::vector<uint8_t>* out, Error* err) {
-    uint64_t row_bytes;
-    tensor_row_bytes(AGM_TYPE_T2_B128, m.cols, &row_bytes);
-    out->assign(row_bytes * m.rows, 0);
-    for (uint32_t r = 0; r < m.rows; ++r) {
-        uint8_t* dst = out->data() + (size_t)r * row_bytes;
-        for (uint32_t c = 0; c < m.cols; ++c) {
-            const uint64_t idx = (uint64_t)r * m.cols + c;
-            const uint8_t byte = m.codes[idx / 4];
-            const unsigned slot = (unsigned)(idx % 4);
-            const unsigned shift = order == BitOrder::Msb ? 6 - 2 * slot : 2 * slot;
-            const uint8_t code = (byte >> shift) & 3u;
-            if (code == 2)
-                return fail(err, "%s: weight at row %u, column %u has code 10, which no ternary "
-                            "value has (damaged file or wrong format)", name, r, c);
-            // Block b = c / 128, byte j = c % 32, bit pair k = (c % 128) / 32.
-            const uint32_t in_block = c % AGM_T2_BLOCK_WEIGHTS;
-            dst[(c / AGM_T2_BLOCK_WEIGHTS) * AGM_T2_BLOCK_BYTES + in_block % 32] |=
-                (uint8_t)(code << (2 * (in_block / 32)));
-        }
+bool repack_ak42(const Ak42Matrix& m, BitOrder order, uint32_t type, const char* name,
+                 std::vector<uint8_t>* out, Error* err) {
+    std::vector<int8_t> w((size_t)m.rows * m.cols);
+    for (uint64_t idx = 0; idx < w.size(); ++idx) {
+        const uint8_t byte = m.codes[idx / 4];
+        const unsigned slot = (unsigned)(idx % 4);
+        const unsigned shift = order == BitOrder::Msb ? 6 - 2 * slot : 2 * slot;
+        const uint8_t code = (byte >> shift) & 3u;
+        if (code == 2)
+            return fail(err, "%s: weight at row %llu, column %llu has code 10, which no ternary "
+                        "value has (damaged file or wrong format)", name,
+                        (unsigned long long)(idx / m.cols), (unsigned long long)(idx % m.cols));
+        w[idx] = (int8_t)(code == 1 ? 1 : code == 3 ? -1 : 0);
     }
+    if (!pack_ternary(type, w.data(), m.rows, m.cols, out, err)) return fail_context(err, name);
     return true;
 }
 

@@ -101,7 +101,7 @@ bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, const Vocab*
             char name[64];
             std::snprintf(name, sizeof name, "blk.%d.%s", l, kNames[kind]);
             std::vector<uint8_t> packed;
-            if (!repack_ak42_to_t2(mat, order, name, &packed, err) ||
+            if (!repack_ak42(mat, order, AGM_TYPE_T2_B128, name, &packed, err) ||
                 !w.add_tensor(name, AGM_TYPE_T2_B128, {mat.rows, mat.cols}, mat.scale,
                               std::move(packed), err))
                 return false;

@@ -41,9 +41,10 @@ bool is_ak42(const uint8_t* data, size_t size);
 bool read_ak42(const uint8_t* data, size_t size, Ak42Model* out, Error* err);
 
 // Repacks a ternary matrix from ak42 codes (4 per byte, row-major, `order`)
-// into AGM_TYPE_T2_B128 rows. Refuses code 10, naming row and column.
-bool repack_ak42_to_t2(const Ak42Matrix& m, BitOrder order, const char* name,
-                       std::vector<uint8_t>* out, Error* err);
+// into the ternary tensor type `type` (agm/ternary.h). Refuses code 10,
+// naming the tensor, row and column.
+bool repack_ak42(const Ak42Matrix& m, BitOrder order, uint32_t type, const char* name,
+                 std::vector<uint8_t>* out, Error* err);
 
 }  // namespace agm
 

@@ -157,7 +157,8 @@ enum agm_tensor_type {
     AGM_TYPE_F32 = 0,
     AGM_TYPE_F16 = 1,
     AGM_TYPE_I8 = 2,        /* int8, value = q * scale */
-    AGM_TYPE_T2_B128 = 16   /* ternary, 2 bits, blocks of 128 weights: see below */
+    AGM_TYPE_T2_B128 = 16,  /* ternary, 2 bits, blocks of 128 weights: see below */
+    AGM_TYPE_TL5_R4 = 17    /* ternary, 1.6 bits: 5 weights per byte, rows in fours: see below */
 };
 
 /*
@@ -169,6 +170,20 @@ enum agm_tensor_type {
  * Why this order: shifting a whole block right by 2k and masking gives 32
  * consecutive weights, so the inner loop is lane-parallel on every ISA.
  */
+/*
+ * AGM_TYPE_TL5_R4: rows are taken in quads (rows padded to a multiple of 4
+ * with zero weights), columns in groups of 5 (padded with zero weights). A
+ * quad is ceil(cols / 5) little 4-byte words; word g holds, in byte i, the
+ * group g of row 4q + i as one base-3 number: sum over k of (w_k + 1) * 3^k
+ * for the weights w_k of columns 5g + k (0..242). Value = w * scale.
+ * Why: a byte indexes a 243-entry table of the 5 activations' signed sums
+ * (built once per input vector), so a kernel adds one table entry per 5
+ * weights; the four bytes of a word share that table (docs/kernels.md).
+ */
+#define AGM_TL5_GROUP 5u
+#define AGM_TL5_ROWS 4u
+#define AGM_TL5_CODES 243u
+
 #define AGM_T2_BLOCK_WEIGHTS 128u
 #define AGM_T2_BLOCK_BYTES 32u
 
