@@ -73,7 +73,7 @@ std::vector<int32_t> generate_greedy(const agm_model* m, const std::vector<int32
 struct Converted {
     void* buf = nullptr;
     agm_model* m = nullptr;
-    explicit Converted(const std::string& tokenizer_file) {
+    explicit Converted(const std::string& tokenizer_file, uint32_t packing = AGM_TYPE_T2_B128) {
         std::vector<uint8_t> ck, file;
         REQUIRE(agm_test::read_file(agm_test::model_3m_dir() + "/model.bin", &ck));
         agm::Vocab vocab;
@@ -81,7 +81,7 @@ struct Converted {
         agm::Error err;
         INFO(err.msg);
         REQUIRE(agm::load_tokenizer_file(tokenizer_file, 512, &vocab, &kind, &err));
-        REQUIRE(agm::convert_ak42(ck.data(), ck.size(), agm::BitOrder::Msb, &vocab, kind, "model.bin",
+        REQUIRE(agm::convert_ak42(ck.data(), ck.size(), agm::BitOrder::Msb, packing, &vocab, kind, "model.bin",
                                   &file, &err));
         REQUIRE(posix_memalign(&buf, 64, file.size()) == 0);
         std::memcpy(buf, file.data(), file.size());
@@ -129,6 +129,11 @@ TEST_CASE("golden: the model converted with tokenizer.model instead of tokenizer
     Model bin(agm_test::bundled_model());
     CHECK(tokenize(c.m, "Once  upon   a time ", true) == tokenize(c.m, "Once upon a time", true));
     CHECK(tokenize(bin.m, "Once  upon   a time ", true) != tokenize(bin.m, "Once upon a time", true));
+}
+
+TEST_CASE("golden: the model converted with the tl5_r4 packing (lookup-table kernel)") {
+    Converted c(agm_test::model_3m_dir() + "/tokenizer.bin", AGM_TYPE_TL5_R4);
+    check_golden_on(c.m, "once-upon-a-time", "Once upon a time");
 }
 
 TEST_CASE("feeding a prompt at once equals feeding it token by token") {

@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "agm/format.h"
+#include "agm/ternary.h"
 #include "doctest.h"
 #include "kernels/kernels.h"
 #include "test_util.h"
@@ -132,4 +134,87 @@ TEST_CASE("matvec_f32: sequential sums, every variant bit-identical to the plain
             CHECK(std::memcmp(got.data(), want.data(), rows * sizeof(float)) == 0);
         }
     }
+}
+
+// ---- AGM_TYPE_TL5_R4 ---------------------------------------------------------
+
+namespace {
+
+// Packs with the format's shared packer (agm/ternary.h), runs every variant's
+// table builder and product, and compares with the plain-multiply oracle.
+void check_tl5(uint32_t rows, uint32_t cols, const std::vector<int8_t>& w, const std::vector<int8_t>& q_in,
+               const char* what, uint64_t seed) {
+    std::vector<uint8_t> packed;
+    agm::Error err;
+    REQUIRE(agm::pack_ternary(AGM_TYPE_TL5_R4, w.data(), rows, cols, &packed, &err));
+    const uint32_t n_groups = (cols + 4) / 5, n_quads = (rows + 3) / 4;
+    std::vector<int8_t> q(n_groups * 5, 0);
+    std::memcpy(q.data(), q_in.data(), cols);
+    Ternary t{rows, cols, w, {}, 0, 0};
+    const std::vector<int32_t> want = oracle(t, q_in);
+    std::vector<int16_t> want_table(n_groups * 243);
+    agm::tl5_table__ref(q.data(), n_groups, want_table.data());
+    size_t n_sets;
+    const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+    for (size_t k = 0; k < n_sets; ++k) {
+        INFO("variant " << sets[k].name << ", " << what << ", rows " << rows << ", cols " << cols << ", seed " << seed);
+        std::vector<int16_t> table(n_groups * 243, 0x5A5A);
+        sets[k].tl5_table(q.data(), n_groups, table.data());
+        CHECK(table == want_table);
+        std::vector<int32_t> got(n_quads * 4, 0x5A5A5A5A);
+        sets[k].tmatvec_tl5_i8(packed.data(), n_quads, n_groups, q.data(), table.data(), got.data());
+        got.resize(rows);  // the padding rows of the last quad are zero weights
+        CHECK(got == want);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("tmatvec_tl5_i8: random shapes, every variant equals the oracle") {
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed ^ 0x715);
+    for (int iter = 0; iter < 200; ++iter) {
+        const uint32_t rows = 1 + (uint32_t)(rng() % 37);
+        const uint32_t cols = iter % 7 == 0 ? 80 * (1 + (uint32_t)(rng() % 4)) : 1 + (uint32_t)(rng() % 700);
+        std::vector<int8_t> w((size_t)rows * cols), q(cols);
+        for (auto& v : w) v = (int8_t)((int)(rng() % 3) - 1);
+        for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
+        check_tl5(rows, cols, w, q, "random", seed);
+    }
+}
+
+TEST_CASE("tmatvec_tl5_i8: edge cases") {
+    const uint64_t seed = agm_test::test_seed();
+    struct Shape { uint32_t rows, cols; };
+    for (Shape s : {Shape{1, 1}, Shape{4, 5}, Shape{5, 81}, Shape{3, 1024}, Shape{9, 2816}, Shape{2, 8193}}) {
+        for (int w_kind = 0; w_kind < 3; ++w_kind) {
+            for (int q_kind = 0; q_kind < 3; ++q_kind) {
+                std::vector<int8_t> w((size_t)s.rows * s.cols), q(s.cols);
+                for (size_t i = 0; i < w.size(); ++i) w[i] = (int8_t)(w_kind == 0 ? -1 : w_kind == 1 ? 1 : (int)(i % 3) - 1);
+                for (size_t i = 0; i < q.size(); ++i) q[i] = (int8_t)(q_kind == 0 ? 127 : q_kind == 1 ? -127 : (i % 2 ? 127 : -127));
+                check_tl5(s.rows, s.cols, w, q, "edge", seed);
+            }
+        }
+    }
+}
+
+TEST_CASE("ternary packings round-trip through unpack") {
+    std::mt19937_64 rng(agm_test::test_seed());
+    for (uint32_t type : {(uint32_t)AGM_TYPE_T2_B128, (uint32_t)AGM_TYPE_TL5_R4}) {
+        for (int iter = 0; iter < 20; ++iter) {
+            const uint32_t rows = 1 + (uint32_t)(rng() % 9), cols = 1 + (uint32_t)(rng() % 300);
+            std::vector<int8_t> w((size_t)rows * cols), back(w.size(), 9);
+            for (auto& v : w) v = (int8_t)((int)(rng() % 3) - 1);
+            std::vector<uint8_t> packed;
+            agm::Error err;
+            REQUIRE(agm::pack_ternary(type, w.data(), rows, cols, &packed, &err));
+            REQUIRE(agm::unpack_ternary(type, packed.data(), rows, cols, back.data()));
+            CHECK(back == w);
+        }
+    }
+    std::vector<int8_t> bad{0, 2};
+    std::vector<uint8_t> packed;
+    agm::Error err;
+    CHECK_FALSE(agm::pack_ternary(AGM_TYPE_TL5_R4, bad.data(), 1, 2, &packed, &err));
+    CHECK(std::string(err.msg) == "weight at row 0, column 1 is 2, not -1, 0 or 1");
 }

@@ -1,6 +1,7 @@
 // agmodel-convert: brings a model into the native format.
 //
 //   agmodel-convert INPUT -o OUTPUT [--tokenizer FILE] [--bit-order msb|lsb]
+//                   [--packing t2|tl5]
 //
 // The input format is recognised from its content (today: the "ak42" BitNet
 // checkpoint of bitllama2.c). The tokenizer is a llama2.c tokenizer.bin or a
@@ -26,12 +27,15 @@ using agm::Error;
 void usage(FILE* f) {
     std::fprintf(f,
                  "usage: agmodel-convert INPUT -o OUTPUT [--tokenizer FILE] [--bit-order msb|lsb]\n"
+                 "                       [--packing t2|tl5]\n"
                  "  INPUT        an ak42 BitNet checkpoint (format recognised from content)\n"
                  "  -o OUTPUT    the native model file to write (atomically)\n"
                  "  --tokenizer  llama2.c tokenizer.bin or SentencePiece tokenizer.model\n"
                  "               (default: tokenizer.bin beside INPUT, if present)\n"
                  "  --bit-order  where the first weight of each packed byte sits in the ak42\n"
-                 "               file: msb (bits 7..6, bitllama2.c's export; default) or lsb\n");
+                 "               file: msb (bits 7..6, bitllama2.c's export; default) or lsb\n"
+                 "  --packing    ternary weights as t2 (t2_b128, 2 bits/weight; default) or\n"
+                 "               tl5 (tl5_r4, 1.6 bits/weight, the ARM11 lookup-table kernel's)\n");
 }
 
 }  // namespace
@@ -42,6 +46,7 @@ int main(int argc, char** argv) {
     std::signal(SIGXFSZ, SIG_IGN);
     std::string input, output, tokenizer;
     agm::BitOrder order = agm::BitOrder::Msb;
+    uint32_t packing = AGM_TYPE_T2_B128;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&](const char* opt) -> const char* {
@@ -61,6 +66,14 @@ int main(int argc, char** argv) {
             else if (v == "lsb") order = agm::BitOrder::Lsb;
             else {
                 std::fprintf(stderr, "agmodel-convert: --bit-order must be msb or lsb, not '%s'\n", v.c_str());
+                return 2;
+            }
+        } else if (a == "--packing") {
+            const std::string v = value("--packing");
+            if (v == "t2") packing = AGM_TYPE_T2_B128;
+            else if (v == "tl5") packing = AGM_TYPE_TL5_R4;
+            else {
+                std::fprintf(stderr, "agmodel-convert: --packing must be t2 or tl5, not '%s'\n", v.c_str());
                 return 2;
             }
         } else if (a == "-h" || a == "--help") {
@@ -124,7 +137,7 @@ int main(int argc, char** argv) {
     }
     std::vector<uint8_t> out;
     const std::string base = input.substr(input.find_last_of('/') + 1);
-    if (!agm::convert_ak42(in.data(), in.size(), order, tokenizer.empty() ? nullptr : &vocab,
+    if (!agm::convert_ak42(in.data(), in.size(), order, packing, tokenizer.empty() ? nullptr : &vocab,
                            tok_kind, base, &out, &err)) {
         std::fprintf(stderr, "agmodel-convert: %s: %s\n", input.c_str(), err.msg);
         return 1;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agm/model_file.h"
+#include "agm/ternary.h"
 #include "agmodel.h"
 #include "tool_util.h"
 
@@ -126,7 +127,7 @@ int main(int argc, char** argv) {
                     (unsigned long long)e.bytes);
         if (ti->per_tensor_scale) std::printf("  scale %.6g", (double)e.scale);
         std::printf("\n");
-        if (e.type == AGM_TYPE_T2_B128) ternary_weights += (uint64_t)e.shape[0] * e.shape[1];
+        if (agm::is_ternary_type(e.type)) ternary_weights += (uint64_t)e.shape[0] * e.shape[1];
         total_bytes += e.bytes;
     }
     std::printf("weights: %llu ternary, tensor data %llu bytes\n",

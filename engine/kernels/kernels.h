@@ -25,10 +25,26 @@ typedef void (*tmatvec_t2_i8_fn)(const uint8_t* w, size_t row_stride, uint32_t r
 typedef void (*matvec_f32_fn)(const float* w, uint32_t rows, uint32_t cols, const float* x,
                               float* y);
 
+// Signed-sum tables for AGM_TYPE_TL5_R4 (format.h), built once per input
+// vector and shared by every matrix that reads it:
+//   q:     [n_groups * 5] int8 in -127..127 (0 past the real columns)
+//   table: [n_groups][243] out: table[g][code] = sum_k (digit_k(code) - 1) * q[5g + k]
+typedef void (*tl5_table_fn)(const int8_t* q, uint32_t n_groups, int16_t* table);
+
+// Ternary matrix times int8 vector over AGM_TYPE_TL5_R4:
+//   w:     [n_quads][n_groups][4] bytes, 4-byte aligned
+//   q:     [n_groups * 5] the activations, table: their tl5 table (a variant
+//          reads one or the other)
+//   acc:   [n_quads * 4] out: sum_i w[r][i] * q[i], exact in int32
+typedef void (*tmatvec_tl5_i8_fn)(const uint8_t* w, uint32_t n_quads, uint32_t n_groups,
+                                  const int8_t* q, const int16_t* table, int32_t* acc);
+
 struct KernelSet {
     const char* name;  // e.g. "ref"
     tmatvec_t2_i8_fn tmatvec_t2_i8;
     matvec_f32_fn matvec_f32;
+    tl5_table_fn tl5_table;
+    tmatvec_tl5_i8_fn tmatvec_tl5_i8;
 };
 
 // Every variant this build has, reference first (for the conformance tests
@@ -42,6 +58,14 @@ const KernelSet& best_kernels();
 void tmatvec_t2_i8__ref(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
                         const int8_t* q, int32_t* acc);
 void matvec_f32__ref(const float* w, uint32_t rows, uint32_t cols, const float* x, float* y);
+void tl5_table__ref(const int8_t* q, uint32_t n_groups, int16_t* table);
+void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
+                         const int16_t* table, int32_t* acc);
+
+// Portable lookup-table variants (kernels/portable/): what the ARM11 runs.
+void tl5_table__fast(const int8_t* q, uint32_t n_groups, int16_t* table);
+void tmatvec_tl5_i8__lut(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
+                         const int16_t* table, int32_t* acc);
 
 }  // namespace agm
 

@@ -7,7 +7,8 @@ namespace agm {
 namespace {
 
 const KernelSet kSets[] = {
-    {"ref", tmatvec_t2_i8__ref, matvec_f32__ref},
+    {"ref", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__ref, tmatvec_tl5_i8__ref},
+    {"lut", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut},
 };
 
 }  // namespace

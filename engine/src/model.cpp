@@ -23,19 +23,28 @@ bool bind_matrix(const FileView& f, const char* name, uint32_t rows, uint32_t co
     if (t == nullptr) return fail(err, "tensor %s is missing", name);
     if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
         return fail(err, "tensor %s: shape must be [%u, %u]", name, rows, cols);
-    if (t->type != AGM_TYPE_T2_B128)
-        return fail_as(err, ErrorKind::Unsupported,
-                       "tensor %s: type %s has no matrix kernel in this build (needs t2_b128)",
-                       name, tensor_type_info(t->type)->name);
-    uint64_t stride;
-    tensor_row_bytes(t->type, cols, &stride);
     m->data = f.base + t->offset;
     m->type = t->type;
     m->rows = rows;
     m->cols = cols;
-    m->row_stride = (size_t)stride;
     m->scale = t->scale;
-    return true;
+    switch (t->type) {
+        case AGM_TYPE_T2_B128: {
+            uint64_t stride;
+            tensor_row_bytes(t->type, cols, &stride);
+            m->row_stride = (size_t)stride;
+            m->n_blocks = (cols + AGM_T2_BLOCK_WEIGHTS - 1) / AGM_T2_BLOCK_WEIGHTS;
+            return true;
+        }
+        case AGM_TYPE_TL5_R4:
+            m->n_quads = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
+            m->n_groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+            return true;
+        default:
+            return fail_as(err, ErrorKind::Unsupported,
+                           "tensor %s: type %s has no matrix kernel in this build (needs t2_b128 "
+                           "or tl5_r4)", name, tensor_type_info(t->type)->name);
+    }
 }
 
 bool bind_f32(const FileView& f, const char* name, uint32_t rows, uint32_t cols, const float** out,

@@ -17,10 +17,13 @@ namespace agm {
 
 // A ternary (or later, other) matrix used in place from the file.
 struct Matrix {
-    const uint8_t* data = nullptr;  // [rows][row_stride] of `type`
+    const uint8_t* data = nullptr;  // t2_b128: [rows][row_stride]; tl5_r4: [quads][groups][4]
     uint32_t type = 0;              // agm_tensor_type
     uint32_t rows = 0, cols = 0;
-    size_t row_stride = 0;          // bytes per row
+    size_t row_stride = 0;          // t2_b128: bytes per row
+    uint32_t n_blocks = 0;          // t2_b128: 128-weight blocks per row
+    uint32_t n_quads = 0;           // tl5_r4: row quads
+    uint32_t n_groups = 0;          // tl5_r4: 5-column groups
     float scale = 1.0f;             // per-tensor scale
 };
 

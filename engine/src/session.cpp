@@ -24,15 +24,19 @@ uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 // session allocate a multi-gigabyte KV cache by default.
 constexpr uint32_t kDefaultMaxCtx = 4096;
 
+// int8 activations are zero-padded to whole blocks of every packing: 128
+// columns for t2_b128, 5 for tl5_r4.
 uint32_t padded_cols(uint32_t cols) {
-    return (cols + AGM_T2_BLOCK_WEIGHTS - 1) / AGM_T2_BLOCK_WEIGHTS * AGM_T2_BLOCK_WEIGHTS;
+    const uint32_t b128 = (cols + AGM_T2_BLOCK_WEIGHTS - 1) / AGM_T2_BLOCK_WEIGHTS * AGM_T2_BLOCK_WEIGHTS;
+    const uint32_t b5 = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_GROUP;
+    return b128 > b5 ? b128 : b5;
 }
 
 // Offsets of every buffer in the arena, computed once from the config, in
 // 64-bit arithmetic: on a 32-bit target a large context must be refused, not
 // wrap around (the config's limits keep every product below 2^62).
 struct Layout {
-    uint64_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, rope, kcache, vcache, probs, total;
+    uint64_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, table, rope, kcache, vcache, probs, total;
 };
 
 Layout plan(const agm::ModelConfig& c, uint32_t n_ctx) {
@@ -52,7 +56,8 @@ Layout plan(const agm::ModelConfig& c, uint32_t n_ctx) {
     l.att = take((uint64_t)c.n_heads * n_ctx * 4);        // [n_heads, n_ctx] scores
     l.logits = take((uint64_t)c.vocab_size * 4);          // [vocab]
     l.qa = take(max_in);                                  // [padded in] int8 activations
-    l.acc = take(max_out * 4);                            // [max out] int32 accumulators
+    l.acc = take((max_out + AGM_TL5_ROWS) * 4);           // [max out, rounded to quads] int32
+    l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_CODES * 2);  // [groups][243] int16
     l.rope = take(c.head_dim * 4);                        // [head_dim] cos/sin pairs
     l.kcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
     l.vcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
@@ -74,17 +79,33 @@ struct agm_session {
     float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits, *rope, *kcache, *vcache;
     int8_t* qa;
     int32_t* acc;
+    int16_t* table;         // tl5 sums of the current qa (when table_ready)
+    bool table_ready = false;
     void* probs;
 };
 
 namespace agm {
 namespace {
 
-// y[rows] = W x with x quantised once into s->qa (the caller may reuse the
-// quantisation for several matrices that share the input: see matmuls()).
+// Quantises x[n] into s->qa; returns the activation scale. The tl5 table
+// of the new qa is built lazily, once, by the first matrix that needs it.
+float quantize_input(agm_session* s, const float* x, uint32_t n) {
+    s->table_ready = false;
+    return quantize_absmax_i8(x, n, s->qa, padded_cols(n));
+}
+
+// y[rows] = W x with x quantised by quantize_input (several matrices that
+// share an input share its quantisation and its table).
 void matmul_quantized(agm_session* s, const Matrix& w, float act_scale, float* y) {
-    const uint32_t n_blocks = padded_cols(w.cols) / AGM_T2_BLOCK_WEIGHTS;
-    s->kernels->tmatvec_t2_i8(w.data, w.row_stride, w.rows, n_blocks, s->qa, s->acc);
+    if (w.type == AGM_TYPE_TL5_R4) {
+        if (!s->table_ready) {
+            s->kernels->tl5_table(s->qa, w.n_groups, s->table);
+            s->table_ready = true;
+        }
+        s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, s->qa, s->table, s->acc);
+    } else {
+        s->kernels->tmatvec_t2_i8(w.data, w.row_stride, w.rows, w.n_blocks, s->qa, s->acc);
+    }
     const float scale = w.scale * act_scale;  // s_W * s_a, then each acc times it
     for (uint32_t r = 0; r < w.rows; ++r) y[r] = (float)s->acc[r] * scale;
 }
@@ -146,7 +167,7 @@ void forward(agm_session* s, int32_t token) {
 
         // Attention block: q, k, v share one quantised input.
         apply_norm(c.norm_input, s->xb, x, w.attn_norm, dim, c.norm_eps);
-        float sa = quantize_absmax_i8(s->xb, dim, s->qa, padded_cols(dim));
+        float sa = quantize_input(s, s->xb, dim);
         matmul_quantized(s, w.wq, sa, s->q);
         matmul_quantized(s, w.wk, sa, k);
         matmul_quantized(s, w.wv, sa, v);
@@ -154,18 +175,18 @@ void forward(agm_session* s, int32_t token) {
         rope_apply(k, c.n_kv_heads, c.head_dim, s->rope, interleaved);
         attention(s, c, kc, vc, s->xb);
         apply_norm(c.norm_sub, s->xb, s->xb, w.attn_sub_norm, q_dim, c.norm_eps);
-        sa = quantize_absmax_i8(s->xb, q_dim, s->qa, padded_cols(q_dim));
+        sa = quantize_input(s, s->xb, q_dim);
         matmul_quantized(s, w.wo, sa, s->xb2);
         for (uint32_t i = 0; i < dim; ++i) x[i] += s->xb2[i];
 
         // FFN block: gate and up share one quantised input.
         apply_norm(c.norm_input, s->xb, x, w.ffn_norm, dim, c.norm_eps);
-        sa = quantize_absmax_i8(s->xb, dim, s->qa, padded_cols(dim));
+        sa = quantize_input(s, s->xb, dim);
         matmul_quantized(s, w.w1, sa, s->hb);
         matmul_quantized(s, w.w3, sa, s->hb2);
         gated_act(s->hb, s->hb, s->hb2, hid, c.ffn_act == AGM_FFN_SILU_GATED);
         apply_norm(c.norm_sub, s->hb, s->hb, w.ffn_sub_norm, hid, c.norm_eps);
-        sa = quantize_absmax_i8(s->hb, hid, s->qa, padded_cols(hid));
+        sa = quantize_input(s, s->hb, hid);
         matmul_quantized(s, w.w2, sa, s->xb2);
         for (uint32_t i = 0; i < dim; ++i) x[i] += s->xb2[i];
     }
@@ -257,6 +278,7 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->logits = reinterpret_cast<float*>(a + l.logits);
     s->qa = reinterpret_cast<int8_t*>(a + l.qa);
     s->acc = reinterpret_cast<int32_t*>(a + l.acc);
+    s->table = reinterpret_cast<int16_t*>(a + l.table);
     s->rope = reinterpret_cast<float*>(a + l.rope);
     s->kcache = reinterpret_cast<float*>(a + l.kcache);
     s->vcache = reinterpret_cast<float*>(a + l.vcache);

@@ -45,7 +45,8 @@ bool load_tokenizer_file(const std::string& path, uint32_t vocab_size, Vocab* vo
     return fail_context(err, path.c_str());
 }
 
-bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, const Vocab* vocab,
+bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, uint32_t ternary_type,
+                  const Vocab* vocab,
                   const std::string& tok_kind, const std::string& source_name,
                   std::vector<uint8_t>* out, Error* err) {
     Ak42Model m;
@@ -101,8 +102,8 @@ bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, const Vocab*
             char name[64];
             std::snprintf(name, sizeof name, "blk.%d.%s", l, kNames[kind]);
             std::vector<uint8_t> packed;
-            if (!repack_ak42(mat, order, AGM_TYPE_T2_B128, name, &packed, err) ||
-                !w.add_tensor(name, AGM_TYPE_T2_B128, {mat.rows, mat.cols}, mat.scale,
+            if (!repack_ak42(mat, order, ternary_type, name, &packed, err) ||
+                !w.add_tensor(name, ternary_type, {mat.rows, mat.cols}, mat.scale,
                               std::move(packed), err))
                 return false;
         }

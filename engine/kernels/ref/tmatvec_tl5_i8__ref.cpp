@@ -1,0 +1,58 @@
+// Reference kernels of AGM_TYPE_TL5_R4: the oracle. The product decodes each
+// byte's five base-3 digits (through a digit table: no division, no multiply)
+// and adds or subtracts the activations; it ignores the lookup table.
+#include "agm/format.h"
+#include "kernels/kernels.h"
+
+namespace agm {
+namespace {
+
+struct Digits {
+    int8_t d[256][5];  // d[code][k] = digit k of code, minus 1 (-1, 0, 1)
+};
+
+constexpr Digits make_digits() {
+    Digits t{};
+    for (int c = 0; c < 256; ++c) {
+        int v = c;
+        for (int k = 0; k < 5; ++k) {
+            t.d[c][k] = (int8_t)(v % 3 - 1);
+            v /= 3;
+        }
+    }
+    return t;
+}
+
+constexpr Digits kDigits = make_digits();
+
+}  // namespace
+
+void tl5_table__ref(const int8_t* q, uint32_t n_groups, int16_t* table) {
+    for (uint32_t g = 0; g < n_groups; ++g)
+        for (uint32_t code = 0; code < AGM_TL5_CODES; ++code) {
+            int sum = 0;
+            for (int k = 0; k < 5; ++k) {
+                const int d = kDigits.d[code][k];
+                sum += d > 0 ? q[5 * g + k] : d < 0 ? -q[5 * g + k] : 0;
+            }
+            table[(size_t)g * AGM_TL5_CODES + code] = (int16_t)sum;
+        }
+}
+
+void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
+                         const int16_t* /*table*/, int32_t* acc) {
+    for (uint32_t quad = 0; quad < n_quads; ++quad)
+        for (uint32_t i = 0; i < 4; ++i) {
+            int32_t sum = 0;
+            for (uint32_t g = 0; g < n_groups; ++g) {
+                const uint8_t code = w[((size_t)quad * n_groups + g) * 4 + i];
+                for (int k = 0; k < 5; ++k) {
+                    const int d = kDigits.d[code][k];
+                    sum += d > 0 ? q[5 * g + k] : d < 0 ? -q[5 * g + k] : 0;
+                }
+            }
+            acc[quad * 4 + i] = sum;
+        }
+}
+
+}  // namespace agm
