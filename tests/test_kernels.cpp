@@ -152,13 +152,13 @@ void check_tl5(uint32_t rows, uint32_t cols, const std::vector<int8_t>& w, const
     std::memcpy(q.data(), q_in.data(), cols);
     Ternary t{rows, cols, w, {}, 0, 0};
     const std::vector<int32_t> want = oracle(t, q_in);
-    std::vector<int16_t> want_table(n_groups * 243);
+    std::vector<int16_t> want_table(n_groups * AGM_TL5_TABLE_STRIDE);
     agm::tl5_table__ref(q.data(), n_groups, want_table.data());
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     for (size_t k = 0; k < n_sets; ++k) {
         INFO("variant " << sets[k].name << ", " << what << ", rows " << rows << ", cols " << cols << ", seed " << seed);
-        std::vector<int16_t> table(n_groups * 243, 0x5A5A);
+        std::vector<int16_t> table(n_groups * AGM_TL5_TABLE_STRIDE, 0x5A5A);
         sets[k].tl5_table(q.data(), n_groups, table.data());
         CHECK(table == want_table);
         std::vector<int32_t> got(n_quads * 4, 0x5A5A5A5A);

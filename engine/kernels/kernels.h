@@ -28,7 +28,8 @@ typedef void (*matvec_f32_fn)(const float* w, uint32_t rows, uint32_t cols, cons
 // Signed-sum tables for AGM_TYPE_TL5_R4 (format.h), built once per input
 // vector and shared by every matrix that reads it:
 //   q:     [n_groups * 5] int8 in -127..127 (0 past the real columns)
-//   table: [n_groups][243] out: table[g][code] = sum_k (digit_k(code) - 1) * q[5g + k]
+//   table: [n_groups][AGM_TL5_TABLE_STRIDE] out: table[g][code] =
+//          sum_k (digit_k(code) - 1) * q[5g + k] for code < 243; entry 243 is 0
 typedef void (*tl5_table_fn)(const int8_t* q, uint32_t n_groups, int16_t* table);
 
 // Ternary matrix times int8 vector over AGM_TYPE_TL5_R4:

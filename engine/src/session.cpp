@@ -57,7 +57,7 @@ Layout plan(const agm::ModelConfig& c, uint32_t n_ctx) {
     l.logits = take((uint64_t)c.vocab_size * 4);          // [vocab]
     l.qa = take(max_in);                                  // [padded in] int8 activations
     l.acc = take((max_out + AGM_TL5_ROWS) * 4);           // [max out, rounded to quads] int32
-    l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_CODES * 2);  // [groups][243] int16
+    l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_TABLE_STRIDE * 2);  // [groups][244] int16
     l.rope = take(c.head_dim * 4);                        // [head_dim] cos/sin pairs
     l.kcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
     l.vcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]

@@ -35,8 +35,9 @@ void tl5_table__ref(const int8_t* q, uint32_t n_groups, int16_t* table) {
                 const int d = kDigits.d[code][k];
                 sum += d > 0 ? q[5 * g + k] : d < 0 ? -q[5 * g + k] : 0;
             }
-            table[(size_t)g * AGM_TL5_CODES + code] = (int16_t)sum;
+            table[(size_t)g * AGM_TL5_TABLE_STRIDE + code] = (int16_t)sum;
         }
+    for (uint32_t g = 0; g < n_groups; ++g) table[(size_t)g * AGM_TL5_TABLE_STRIDE + AGM_TL5_CODES] = 0;
 }
 
 void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,

@@ -183,6 +183,8 @@ enum agm_tensor_type {
 #define AGM_TL5_GROUP 5u
 #define AGM_TL5_ROWS 4u
 #define AGM_TL5_CODES 243u
+#define AGM_TL5_TABLE_STRIDE 244u /* int16 entries per group in kernel tables: 488 bytes,
+                                     an ARM immediate (486 is not) */
 
 #define AGM_T2_BLOCK_WEIGHTS 128u
 #define AGM_T2_BLOCK_BYTES 32u
