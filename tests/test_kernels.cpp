@@ -70,6 +70,12 @@ void check_all_variants(const Ternary& t, const std::vector<int8_t>& q_in, const
 
 TEST_CASE("tmatvec_t2_i8: random shapes, every variant equals the oracle") {
     const uint64_t seed = agm_test::test_seed();
+    size_t n_sets;
+    const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+    std::string names;
+    for (size_t k = 0; k < n_sets; ++k) names += std::string(k ? ", " : "") + sets[k].name;
+    MESSAGE("kernel variants in this build: ", names, "; the engine uses ", std::string(agm::best_kernels().name),
+            "; seed ", seed);
     std::mt19937_64 rng(seed);
     for (int iter = 0; iter < 300; ++iter) {
         const uint32_t rows = 1 + (uint32_t)(rng() % 40);

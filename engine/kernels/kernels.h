@@ -63,6 +63,12 @@ void tl5_table__ref(const int8_t* q, uint32_t n_groups, int16_t* table);
 void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                          const int16_t* table, int32_t* acc);
 
+#if defined(__ARM_FEATURE_SIMD32)
+// ARMv6 SIMD variants (kernels/armv6/).
+void tmatvec_t2_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
+                          const int8_t* q, int32_t* acc);
+#endif
+
 // Portable lookup-table variants (kernels/portable/): what the ARM11 runs.
 void tl5_table__fast(const int8_t* q, uint32_t n_groups, int16_t* table);
 void tmatvec_tl5_i8__lut(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
