@@ -810,6 +810,7 @@ TEST_CASE("hostile: session sizes of a huge context do not overflow") {
         CHECK(one_line(e.message));
     }
     agm_session_options so;
+    agm_session_options_default(&so);
     so.n_ctx = 3;
     agm_session* s = nullptr;
     REQUIRE(agm_session_create(m, &so, &s, &e) == AGM_OK);

@@ -1,7 +1,7 @@
 // agmodel-run: generate text with a model, streaming it as it is made.
 //
 //   agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T] [--top-k K]
-//               [--top-p P] [--seed S] [--stats]
+//               [--top-p P] [--seed S] [--kv f32|f16|q8] [--stats]
 //
 // -n counts positions, the prompt's tokens included (llama2.c's "steps"),
 // so `-n 256` reproduces the reference's 256-step generations. Generation
@@ -24,7 +24,7 @@ namespace {
 void usage(FILE* f) {
     std::fprintf(f,
         "usage: agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T]\n"
-        "                   [--top-k K] [--top-p P] [--seed S] [--stats]\n"
+        "                   [--top-k K] [--top-p P] [--seed S] [--kv f32|f16|q8] [--stats]\n"
         "  -m FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
         "  -p TEXT     prompt (default: empty)\n"
         "  -n N        positions to run, prompt included (default 256; at most the context)\n"
@@ -33,6 +33,7 @@ void usage(FILE* f) {
         "  --top-k K   sample among the K most likely tokens (0 = off)\n"
         "  --top-p P   nucleus sampling threshold (1 = off)\n"
         "  --seed S    random seed (default 42)\n"
+        "  --kv TYPE   KV cache: f32 (exact, default), f16 or q8 (int8 per head)\n"
         "  --stats     print speed and memory figures to stderr at the end\n");
 }
 
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     std::string model_path, prompt;
     long long steps = 256, n_ctx = 0, top_k = 0, seed = 42;
     double temp = 0.0, top_p = 1.0;
+    uint32_t kv = AGM_KV_F32;
     bool stats = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -72,6 +74,12 @@ int main(int argc, char** argv) {
         else if (a == "--top-k") { if (!agm::parse_long(v, 0, 1 << 30, &top_k)) return bad("must be >= 0"); }
         else if (a == "--top-p") { if (!agm::parse_float(v, 0.0, 1.0, &top_p)) return bad("must be in 0..1"); }
         else if (a == "--seed") { if (!agm::parse_long(v, 0, INT64_MAX, &seed)) return bad("must be >= 0"); }
+        else if (a == "--kv") {
+            if (std::strcmp(v, "f32") == 0) kv = AGM_KV_F32;
+            else if (std::strcmp(v, "f16") == 0) kv = AGM_KV_F16;
+            else if (std::strcmp(v, "q8") == 0) kv = AGM_KV_Q8;
+            else return bad("must be f32, f16 or q8");
+        }
         else { usage(stderr); return bad("is not an option"); }
     }
 
@@ -94,6 +102,7 @@ int main(int argc, char** argv) {
     agm_session_options so;
     agm_session_options_default(&so);
     so.n_ctx = (uint32_t)n_ctx;
+    so.kv_type = kv;
     agm_session* session = nullptr;
     st = agm_session_create(model, &so, &session, &e);
     if (st != AGM_OK) {

@@ -98,14 +98,32 @@ size_t agm_token_piece(const agm_model* model, int32_t prev, int32_t token, uint
 
 typedef struct agm_session agm_session;
 
+/* What the KV cache stores (agm_session_options.kv_type). Bytes per layer
+ * and position, kv_dim = n_kv_heads * head_dim, for K and V each:
+ *   AGM_KV_F32: 4 * kv_dim. Exact: the reference's float cache, the only type
+ *               the golden outputs are defined for.
+ *   AGM_KV_F16: 2 * kv_dim. IEEE binary16, round to nearest even (relative
+ *               error <= 2^-11; finite values beyond 65504 saturate).
+ *   AGM_KV_Q8:  kv_dim + 4 * n_kv_heads. int8 per block of head_dim values
+ *               (one position, one KV head) with a float scale max|x|/127;
+ *               error <= max|x|/254 per value.
+ * Attention converts the stored rows back to float as it reads them. */
+typedef enum agm_kv_type {
+    AGM_KV_F32 = 0,
+    AGM_KV_F16 = 1,
+    AGM_KV_Q8 = 2
+} agm_kv_type;
+
 typedef struct agm_session_options {
-    uint32_t n_ctx; /* context length in tokens, at most the model's max_seq_len;
-                       0: max_seq_len, capped at 4096 */
+    uint32_t n_ctx;   /* context length in tokens, at most the model's max_seq_len;
+                         0: max_seq_len, capped at 4096 */
+    uint32_t kv_type; /* agm_kv_type: AGM_KV_F32 (default) | AGM_KV_F16 | AGM_KV_Q8 */
 } agm_session_options;
 
 void agm_session_options_default(agm_session_options* options);
 
-/* Bytes a session with these options needs (KV cache, activations, scratch). */
+/* Bytes a session with these options needs (KV cache of the chosen type,
+ * activations, scratch). AGM_ERR_ARGUMENT for an unknown kv_type. */
 agm_status agm_session_memory_size(const agm_model* model, const agm_session_options* options,
                                    size_t* bytes, agm_error* error);
 

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "api_util.h"
+#include "kv_cache.h"
 #include "model.h"
 #include "ops.h"
 #include "sampler.h"
@@ -36,10 +37,19 @@ uint32_t padded_cols(uint32_t cols) {
 // 64-bit arithmetic: on a 32-bit target a large context must be refused, not
 // wrap around (the config's limits keep every product below 2^62).
 struct Layout {
-    uint64_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, table, rope, kcache, vcache, probs, total;
+    uint64_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, table, rope, kf, vf, kvrow;
+    uint64_t kcache, vcache, kscale, vscale, probs, total;
 };
 
-Layout plan(const agm::ModelConfig& c, uint32_t n_ctx) {
+// Bytes of one cached value (q8: without its block's scale).
+uint64_t kv_value_bytes(uint32_t kv_type) {
+    return kv_type == AGM_KV_F16 ? 2 : kv_type == AGM_KV_Q8 ? 1 : 4;
+}
+
+// The buffers a compact cache needs have size 0 for f32 (take(0) moves
+// nothing), so an f32 session's layout is the same as before there was a
+// choice.
+Layout plan(const agm::ModelConfig& c, uint32_t n_ctx, uint32_t kv_type) {
     const uint64_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
     const uint64_t wide = dim > q_dim ? dim : q_dim;             // xb holds x-sized or q-sized
     const uint64_t max_in = padded_cols((uint32_t)(wide > hid ? wide : hid));
@@ -59,8 +69,18 @@ Layout plan(const agm::ModelConfig& c, uint32_t n_ctx) {
     l.acc = take((max_out + AGM_TL5_ROWS) * 4);           // [max out, rounded to quads] int32
     l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_TABLE_STRIDE * 2);  // [groups][244] int16
     l.rope = take(c.head_dim * 4);                        // [head_dim] cos/sin pairs
-    l.kcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
-    l.vcache = take((uint64_t)c.n_layers * n_ctx * kv_dim * 4);  // [layer, n_ctx, kv_dim]
+    const bool compact = kv_type != AGM_KV_F32, q8 = kv_type == AGM_KV_Q8;
+    l.kf = take(compact ? kv_dim * 4 : 0);                // [kv_dim] new k, before it is stored
+    l.vf = take(compact ? kv_dim * 4 : 0);                // [kv_dim] new v
+    l.kvrow = take(compact ? c.head_dim * 4 : 0);         // [head_dim] a cached row read back
+    // [layer, n_ctx, kv_dim] of f32, f16 or int8 (kv_cache.h)
+    const uint64_t cache = (uint64_t)c.n_layers * n_ctx * kv_dim * kv_value_bytes(kv_type);
+    l.kcache = take(cache);
+    l.vcache = take(cache);
+    // q8: [layer, n_ctx, n_kv_heads] float scales, one per head_dim block
+    const uint64_t scales = q8 ? (uint64_t)c.n_layers * n_ctx * c.n_kv_heads * 4 : 0;
+    l.kscale = take(scales);
+    l.vscale = take(scales);
     l.probs = take(agm::sampler_scratch_bytes(c.vocab_size));  // sampler scratch
     l.total = at;
     return l;
@@ -72,11 +92,15 @@ struct agm_session {
     const agm_model* model = nullptr;
     const agm::KernelSet* kernels = nullptr;
     uint32_t n_ctx = 0;
+    uint32_t kv_type = AGM_KV_F32;
     uint32_t pos = 0;
     bool has_logits = false;
     Layout layout{};
     uint8_t* arena = nullptr;
-    float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits, *rope, *kcache, *vcache;
+    float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits, *rope;
+    float *kf, *vf, *kvrow;  // compact cache only: new k, v [kv_dim]; a row read back [head_dim]
+    uint8_t *kcache, *vcache;  // [layer, n_ctx, kv_dim] of kv_type
+    float *kscale, *vscale;    // q8 only: [layer, n_ctx, n_kv_heads]
     int8_t* qa;
     int32_t* acc;
     int16_t* table;         // tl5 sums of the current qa (when table_ready)
@@ -120,30 +144,78 @@ void apply_norm(uint32_t kind, float* out, const float* x, const float* w, uint3
     }
 }
 
-// Attention of all query heads at position pos over the cache; out: [q_dim].
-void attention(agm_session* s, const ModelConfig& c, const float* kc, const float* vc, float* out) {
-    const uint32_t hd = c.head_dim, kv_dim = c.kv_dim(), pos = s->pos;
+// Stores the new k, v [kv_dim] of layer l at position pos in a compact cache.
+void kv_store(agm_session* s, const ModelConfig& c, uint32_t l, const float* k, const float* v) {
+    const uint32_t hd = c.head_dim, kv_dim = c.kv_dim();
+    const size_t at = ((size_t)l * s->n_ctx + s->pos) * kv_dim;
+    if (s->kv_type == AGM_KV_F16) {
+        kv_store_f16(k, kv_dim, reinterpret_cast<uint16_t*>(s->kcache) + at);
+        kv_store_f16(v, kv_dim, reinterpret_cast<uint16_t*>(s->vcache) + at);
+        return;
+    }
+    const size_t block = ((size_t)l * s->n_ctx + s->pos) * c.n_kv_heads;
+    for (uint32_t g = 0; g < c.n_kv_heads; ++g) {
+        const size_t o = (size_t)g * hd;
+        s->kscale[block + g] = kv_store_q8(k + o, hd, reinterpret_cast<int8_t*>(s->kcache) + at + o);
+        s->vscale[block + g] = kv_store_q8(v + o, hd, reinterpret_cast<int8_t*>(s->vcache) + at + o);
+    }
+}
+
+// Row t of KV head g of layer l's K or V cache as floats: a pointer into an
+// f32 cache, or s->kvrow [head_dim] converted from a compact one. One switch
+// per row of head_dim values.
+inline const float* kv_row(agm_session* s, const ModelConfig& c, const uint8_t* cache,
+                           const float* scales, uint32_t l, uint32_t t, uint32_t g) {
+    const uint32_t hd = c.head_dim;
+    const size_t row = (size_t)l * s->n_ctx + t;
+    const size_t at = row * c.kv_dim() + (size_t)g * hd;
+    switch (s->kv_type) {
+        case AGM_KV_F16:
+            kv_load_f16(reinterpret_cast<const uint16_t*>(cache) + at, hd, s->kvrow);
+            return s->kvrow;
+        case AGM_KV_Q8:
+            kv_load_q8(reinterpret_cast<const int8_t*>(cache) + at, scales[row * c.n_kv_heads + g], hd,
+                       s->kvrow);
+            return s->kvrow;
+        default:
+            return reinterpret_cast<const float*>(cache) + at;
+    }
+}
+
+// Attention of all query heads at position pos over layer l's cache; out:
+// [q_dim]. Query heads h = g*group .. g*group+group-1 share KV head g, so the
+// loops run per KV head and read (and convert) each cached row once for the
+// whole group. Every score and every output lane is still summed in the
+// reference's order (i for a score, t for an output), so the f32 cache gives
+// the same bits as a loop per query head.
+void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
+    const uint32_t hd = c.head_dim, pos = s->pos, n_ctx = s->n_ctx;
     const uint32_t group = c.n_heads / c.n_kv_heads;
     const float root = sqrtf((float)hd);
-    for (uint32_t h = 0; h < c.n_heads; ++h) {
-        const float* q = s->q + (size_t)h * hd;
-        float* att = s->att + (size_t)h * s->n_ctx;
-        const size_t kv_off = (size_t)(h / group) * hd;
+    for (uint32_t g = 0; g < c.n_kv_heads; ++g) {
+        const uint32_t h0 = g * group;
         for (uint32_t t = 0; t <= pos; ++t) {
-            const float* k = kc + (size_t)t * kv_dim + kv_off;
-            float score = 0.0f;
-            for (uint32_t i = 0; i < hd; ++i) score += q[i] * k[i];
-            att[t] = score / root;
+            const float* k = kv_row(s, c, s->kcache, s->kscale, l, t, g);
+            for (uint32_t h = h0; h < h0 + group; ++h) {
+                const float* q = s->q + (size_t)h * hd;
+                float score = 0.0f;
+                for (uint32_t i = 0; i < hd; ++i) score += q[i] * k[i];
+                s->att[(size_t)h * n_ctx + t] = score / root;
+            }
         }
-        softmax(att, pos + 1);
-        // The lanes i are independent (each sums over t in order), so the
-        // compiler may vectorise over i: restrict says o and v never alias.
-        float* __restrict o = out + (size_t)h * hd;
-        std::memset(o, 0, hd * sizeof(float));
+        for (uint32_t h = h0; h < h0 + group; ++h) {
+            softmax(s->att + (size_t)h * n_ctx, pos + 1);
+            std::memset(out + (size_t)h * hd, 0, hd * sizeof(float));
+        }
         for (uint32_t t = 0; t <= pos; ++t) {
-            const float* __restrict v = vc + (size_t)t * kv_dim + kv_off;
-            const float a = att[t];
-            for (uint32_t i = 0; i < hd; ++i) o[i] += a * v[i];
+            // The lanes i are independent (each sums over t in order), so the
+            // compiler may vectorise over i: restrict says o and v never alias.
+            const float* __restrict v = kv_row(s, c, s->vcache, s->vscale, l, t, g);
+            for (uint32_t h = h0; h < h0 + group; ++h) {
+                float* __restrict o = out + (size_t)h * hd;
+                const float a = s->att[(size_t)h * n_ctx + t];
+                for (uint32_t i = 0; i < hd; ++i) o[i] += a * v[i];
+            }
         }
     }
 }
@@ -160,10 +232,12 @@ void forward(agm_session* s, int32_t token) {
 
     for (uint32_t l = 0; l < c.n_layers; ++l) {
         const LayerWeights& w = m->layers[l];
-        float* kc = s->kcache + (size_t)l * s->n_ctx * kv_dim;
-        float* vc = s->vcache + (size_t)l * s->n_ctx * kv_dim;
-        float* k = kc + (size_t)pos * kv_dim;
-        float* v = vc + (size_t)pos * kv_dim;
+        // k, v [kv_dim] of this position: straight into an f32 cache, or
+        // through kf, vf into a compact one once RoPE has rotated k.
+        const bool compact = s->kv_type != AGM_KV_F32;
+        const size_t at = ((size_t)l * s->n_ctx + pos) * kv_dim;
+        float* k = compact ? s->kf : reinterpret_cast<float*>(s->kcache) + at;
+        float* v = compact ? s->vf : reinterpret_cast<float*>(s->vcache) + at;
 
         // Attention block: q, k, v share one quantised input.
         apply_norm(c.norm_input, s->xb, x, w.attn_norm, dim, c.norm_eps);
@@ -173,7 +247,8 @@ void forward(agm_session* s, int32_t token) {
         matmul_quantized(s, w.wv, sa, v);
         rope_apply(s->q, c.n_heads, c.head_dim, s->rope, interleaved);
         rope_apply(k, c.n_kv_heads, c.head_dim, s->rope, interleaved);
-        attention(s, c, kc, vc, s->xb);
+        if (compact) kv_store(s, c, l, k, v);
+        attention(s, c, l, s->xb);
         apply_norm(c.norm_sub, s->xb, s->xb, w.attn_sub_norm, q_dim, c.norm_eps);
         sa = quantize_input(s, s->xb, q_dim);
         matmul_quantized(s, w.wo, sa, s->xb2);
@@ -203,11 +278,22 @@ using agm::ErrorKind;
 
 extern "C" {
 
-void agm_session_options_default(agm_session_options* options) { options->n_ctx = 0; }
+void agm_session_options_default(agm_session_options* options) {
+    options->n_ctx = 0;
+    options->kv_type = AGM_KV_F32;
+}
 
-static agm_status resolve_ctx(const agm_model* m, const agm_session_options* o, uint32_t* n_ctx,
-                              agm_error* error) {
+// The context length and KV type the options ask for, checked.
+static agm_status resolve_options(const agm_model* m, const agm_session_options* o,
+                                  uint32_t* n_ctx, uint32_t* kv_type, agm_error* error) {
     if (m == nullptr) return agm::report_arg(error, "session: model is NULL");
+    *kv_type = o == nullptr ? (uint32_t)AGM_KV_F32 : o->kv_type;
+    if (*kv_type != AGM_KV_F32 && *kv_type != AGM_KV_F16 && *kv_type != AGM_KV_Q8) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument,
+                     "kv_type %u is not a KV cache type (0 f32, 1 f16, 2 q8)", *kv_type);
+        return agm::report(err, error);
+    }
     const uint32_t max = m->config->max_seq_len;
     const uint32_t n = (o == nullptr || o->n_ctx == 0) ? (max < kDefaultMaxCtx ? max : kDefaultMaxCtx)
                                                        : o->n_ctx;
@@ -223,10 +309,10 @@ static agm_status resolve_ctx(const agm_model* m, const agm_session_options* o, 
 
 agm_status agm_session_memory_size(const agm_model* m, const agm_session_options* o, size_t* bytes,
                                    agm_error* error) {
-    uint32_t n_ctx;
-    const agm_status st = resolve_ctx(m, o, &n_ctx, error);
+    uint32_t n_ctx, kv_type;
+    const agm_status st = resolve_options(m, o, &n_ctx, &kv_type, error);
     if (st != AGM_OK) return st;
-    const uint64_t total = plan(*m->config, n_ctx).total;
+    const uint64_t total = plan(*m->config, n_ctx, kv_type).total;
     if (total > SIZE_MAX / 2) {
         Error err;
         agm::fail_as(&err, ErrorKind::NoMemory,
@@ -242,9 +328,9 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
                               agm_error* error) {
     if (out == nullptr) return agm::report_arg(error, "agm_session_create: out is NULL");
     *out = nullptr;
-    uint32_t n_ctx;
+    uint32_t n_ctx, kv_type;
     size_t total;
-    agm_status st = resolve_ctx(m, o, &n_ctx, error);
+    agm_status st = resolve_options(m, o, &n_ctx, &kv_type, error);
     if (st == AGM_OK) st = agm_session_memory_size(m, o, &total, error);
     if (st != AGM_OK) return st;
     agm_session* s = new (std::nothrow) agm_session();
@@ -252,7 +338,8 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->model = m;
     s->kernels = &agm::best_kernels();
     s->n_ctx = n_ctx;
-    s->layout = plan(*m->config, n_ctx);
+    s->kv_type = kv_type;
+    s->layout = plan(*m->config, n_ctx, kv_type);
     void* arena = nullptr;
     if (posix_memalign(&arena, kAlign, total) != 0) {
         Error err;
@@ -260,8 +347,9 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
         delete s;
         return agm::report(err, error);
     }
-    // Zero everything but the KV cache, which is always written before it is
-    // read: its untouched pages then cost no resident memory.
+    // Zero everything but the KV cache (and its q8 scales), which is always
+    // written before it is read: its untouched pages then cost no resident
+    // memory.
     std::memset(arena, 0, (size_t)s->layout.kcache);
     std::memset(static_cast<uint8_t*>(arena) + s->layout.probs, 0,
                 (size_t)(total - s->layout.probs));
@@ -280,8 +368,13 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->acc = reinterpret_cast<int32_t*>(a + l.acc);
     s->table = reinterpret_cast<int16_t*>(a + l.table);
     s->rope = reinterpret_cast<float*>(a + l.rope);
-    s->kcache = reinterpret_cast<float*>(a + l.kcache);
-    s->vcache = reinterpret_cast<float*>(a + l.vcache);
+    s->kf = reinterpret_cast<float*>(a + l.kf);
+    s->vf = reinterpret_cast<float*>(a + l.vf);
+    s->kvrow = reinterpret_cast<float*>(a + l.kvrow);
+    s->kcache = a + l.kcache;
+    s->vcache = a + l.vcache;
+    s->kscale = reinterpret_cast<float*>(a + l.kscale);
+    s->vscale = reinterpret_cast<float*>(a + l.vscale);
     s->probs = a + l.probs;
     *out = s;
     return AGM_OK;
