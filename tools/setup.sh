@@ -17,6 +17,7 @@ packages=(
   g++-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
   qemu-user
   sentencepiece doctest-dev libbenchmark-dev
+  dpkg-dev
 )
 # shellcheck disable=SC2206  # a word list by design
 [ -n "${AGM_SETUP_EXTRA:-}" ] && packages+=(${AGM_SETUP_EXTRA})
