@@ -137,7 +137,8 @@ void agm_session_free(agm_session* session);
 void agm_session_reset(agm_session* session);
 
 /* Runs the model on n tokens at the next positions. Afterwards
- * agm_session_logits() holds the logits that follow the last one. */
+ * agm_session_logits() holds the logits that follow the last one (the
+ * classifier runs for the last token only: feed a prompt in one call). */
 agm_status agm_session_feed(agm_session* session, const int32_t* tokens, size_t n,
                             agm_error* error);
 

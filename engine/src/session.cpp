@@ -12,6 +12,7 @@
 #include "kv_cache.h"
 #include "model.h"
 #include "ops.h"
+#include "perf_regions.h"
 #include "sampler.h"
 
 namespace {
@@ -123,13 +124,17 @@ float quantize_input(agm_session* s, const float* x, uint32_t n) {
 void matmul_quantized(agm_session* s, const Matrix& w, float act_scale, float* y) {
     if (w.type == AGM_TYPE_TL5_R4) {
         if (!s->table_ready) {
+            AGM_REGION(AGM_REGION_TABLES);
             s->kernels->tl5_table(s->qa, w.n_groups, s->table);
             s->table_ready = true;
         }
+        AGM_REGION(AGM_REGION_TERNARY);
         s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, s->qa, s->table, s->acc);
     } else {
+        AGM_REGION(AGM_REGION_TERNARY);
         s->kernels->tmatvec_t2_i8(w.data, w.row_stride, w.rows, w.n_blocks, s->qa, s->acc);
     }
+    AGM_REGION(AGM_REGION_REST);
     const float scale = w.scale * act_scale;  // s_W * s_a, then each acc times it
     for (uint32_t r = 0; r < w.rows; ++r) y[r] = (float)s->acc[r] * scale;
 }
@@ -189,6 +194,7 @@ inline const float* kv_row(agm_session* s, const ModelConfig& c, const uint8_t* 
 // reference's order (i for a score, t for an output), so the f32 cache gives
 // the same bits as a loop per query head.
 void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
+    AGM_REGION(AGM_REGION_ATTENTION);
     const uint32_t hd = c.head_dim, pos = s->pos, n_ctx = s->n_ctx;
     const uint32_t group = c.n_heads / c.n_kv_heads;
     const float root = sqrtf((float)hd);
@@ -220,7 +226,9 @@ void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
     }
 }
 
-void forward(agm_session* s, int32_t token) {
+// One token through the model at position s->pos; the logits only when
+// asked (a prompt needs them for its last token alone).
+void forward(agm_session* s, int32_t token, bool want_logits) {
     const agm_model* m = s->model;
     const ModelConfig& c = *m->config;
     const uint32_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
@@ -249,6 +257,7 @@ void forward(agm_session* s, int32_t token) {
         rope_apply(k, c.n_kv_heads, c.head_dim, s->rope, interleaved);
         if (compact) kv_store(s, c, l, k, v);
         attention(s, c, l, s->xb);
+        AGM_REGION(AGM_REGION_REST);
         apply_norm(c.norm_sub, s->xb, s->xb, w.attn_sub_norm, q_dim, c.norm_eps);
         sa = quantize_input(s, s->xb, q_dim);
         matmul_quantized(s, w.wo, sa, s->xb2);
@@ -266,8 +275,11 @@ void forward(agm_session* s, int32_t token) {
         for (uint32_t i = 0; i < dim; ++i) x[i] += s->xb2[i];
     }
 
+    if (!want_logits) return;
     apply_norm(c.norm_output, x, x, m->output_norm, dim, c.norm_eps);
+    AGM_REGION(AGM_REGION_CLASSIFIER);
     s->kernels->matvec_f32(m->classifier, c.vocab_size, dim, x, s->logits);
+    AGM_REGION(AGM_REGION_REST);
 }
 
 }  // namespace
@@ -412,10 +424,10 @@ agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm
         return AGM_ERR_CONTEXT_FULL;
     }
     for (size_t i = 0; i < n; ++i) {
-        agm::forward(s, tokens[i]);
+        agm::forward(s, tokens[i], i + 1 == n);
         s->pos++;
-        s->has_logits = true;
     }
+    if (n > 0) s->has_logits = true;
     return AGM_OK;
 }
 
@@ -432,7 +444,9 @@ agm_status agm_session_sample(agm_session* s, agm_sampler* sampler, int32_t* tok
     if (s == nullptr || sampler == nullptr || token == nullptr)
         return agm::report_arg(error, "agm_session_sample: NULL argument");
     if (!s->has_logits) return agm::report_arg(error, "agm_session_sample: no token fed yet");
+    AGM_REGION(AGM_REGION_SAMPLE);
     *token = agm::sample(sampler, s->logits, s->model->config->vocab_size, s->probs);
+    AGM_REGION(AGM_REGION_REST);
     return AGM_OK;
 }
 
