@@ -174,11 +174,11 @@ TEST_CASE("hostile: ak42 code 10 and non-finite floats are refused, naming where
         CHECK_FALSE(agm::repack_ak42(wk1, order, AGM_TYPE_T2_B128, "blk.1.attn_k", &packed, &err));
         CHECK_MESSAGE(contains(err.msg, "blk.1.attn_k: weight at row 2, column 5 has code 10"), err.msg);
         Bytes out;
-        CHECK_FALSE(agm::convert_ak42(b.data(), b.size(), order, AGM_TYPE_T2_B128, nullptr, "", "t", &out, &err));
+        CHECK_FALSE(agm::convert_ak42(b.data(), b.size(), order, AGM_TYPE_T2_B128, AGM_TYPE_F32, nullptr, "", "t", &out, &err));
         CHECK_MESSAGE(contains(err.msg, "blk.1.attn_k: weight at row 2, column 5"), err.msg);
         CHECK(one_line(err.msg));
         // The untouched checkpoint converts and runs.
-        REQUIRE(agm::convert_ak42(good.data(), good.size(), order, AGM_TYPE_T2_B128, nullptr, "", "t", &out, &err));
+        REQUIRE(agm::convert_ak42(good.data(), good.size(), order, AGM_TYPE_T2_B128, AGM_TYPE_F32, nullptr, "", "t", &out, &err));
         agm_error e;
         CHECK(open_exact(out.data(), out.size(), true, &e, true, true) == AGM_OK);
     }
@@ -194,7 +194,7 @@ TEST_CASE("hostile: ak42 code 10 and non-finite floats are refused, naming where
             set<uint32_t>(&b, p.at, bits);
             Bytes out;
             agm::Error err;
-            CHECK_FALSE(agm::convert_ak42(b.data(), b.size(), agm::BitOrder::Msb, AGM_TYPE_T2_B128, nullptr, "", "t", &out, &err));
+            CHECK_FALSE(agm::convert_ak42(b.data(), b.size(), agm::BitOrder::Msb, AGM_TYPE_T2_B128, AGM_TYPE_F32, nullptr, "", "t", &out, &err));
             CHECK_MESSAGE(contains(err.msg, p.needle), err.msg);
             CHECK(one_line(err.msg));
         }

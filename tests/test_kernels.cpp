@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "agm/format.h"
+#include "agm/model_file.h"
+#include "agm/quant.h"
 #include "agm/ternary.h"
 #include "doctest.h"
 #include "kernels/kernels.h"
@@ -223,4 +225,150 @@ TEST_CASE("ternary packings round-trip through unpack") {
     agm::Error err;
     CHECK_FALSE(agm::pack_ternary(AGM_TYPE_TL5_R4, bad.data(), 1, 2, &packed, &err));
     CHECK(std::string(err.msg) == "weight at row 0, column 1 is 2, not -1, 0 or 1");
+}
+
+// ---- AGM_TYPE_Q4_B32 ---------------------------------------------------------
+
+namespace {
+
+// Writes q4_b32 rows by the format's definition (format.h), independently of
+// the quantiser: d, block scales s and codes u given directly.
+struct Q4 {
+    uint32_t rows, cols, nb;
+    size_t stride;
+    std::vector<uint8_t> bytes;
+    std::vector<int32_t> u;  // [rows][nb * 32], 8 past cols
+    std::vector<uint8_t> s;  // [rows][nb]
+};
+
+Q4 make_q4(uint32_t rows, uint32_t cols, std::mt19937_64& rng, int kind) {
+    Q4 t{rows, cols, (cols + 31) / 32, 0, {}, {}, {}};
+    t.stride = 4 + (t.nb + 3) / 4 * 4 + 16 * (size_t)t.nb;
+    t.bytes.assign(t.stride * rows, 0);
+    t.u.assign((size_t)rows * t.nb * 32, 8);
+    t.s.assign((size_t)rows * t.nb, 0);
+    for (uint32_t r = 0; r < rows; ++r) {
+        uint8_t* row = t.bytes.data() + r * t.stride;
+        const float d = 0.01f * (float)(r + 1);
+        std::memcpy(row, &d, 4);
+        for (uint32_t b = 0; b < t.nb; ++b) {
+            const uint8_t s = kind == 0 ? (uint8_t)(rng() % 256) : 255;
+            t.s[(size_t)r * t.nb + b] = s;
+            row[4 + b] = s;
+        }
+        uint8_t* codes = row + 4 + (t.nb + 3) / 4 * 4;
+        for (uint32_t i = 0; i < t.nb * 32; ++i) {
+            int32_t u = 8;
+            if (i < cols) u = kind == 0 ? (int32_t)(rng() % 16) : kind == 1 ? 0 : 15;
+            t.u[(size_t)r * t.nb * 32 + i] = u;
+            const uint32_t b = i / 32, j = (i % 32) / 8, p = i % 8;
+            codes[16 * b + 4 * j + p / 2] |= (uint8_t)(u << (4 * (p % 2)));
+        }
+    }
+    return t;
+}
+
+void check_q4(const Q4& t, const std::vector<int8_t>& q_in, const char* what, uint64_t seed) {
+    std::vector<int8_t> q(t.nb * 32, 0);
+    std::memcpy(q.data(), q_in.data(), t.cols);
+    std::vector<int32_t> want(t.rows);
+    for (uint32_t r = 0; r < t.rows; ++r) {
+        int64_t total = 0;
+        for (uint32_t b = 0; b < t.nb; ++b) {
+            int64_t blk = 0;
+            for (uint32_t i = 0; i < 32; ++i)
+                blk += (int64_t)(t.u[(size_t)r * t.nb * 32 + b * 32 + i] - 8) * q[b * 32 + i];
+            total += t.s[(size_t)r * t.nb + b] * blk;
+        }
+        REQUIRE(total == (int32_t)total);
+        want[r] = (int32_t)total;
+    }
+    std::vector<uint32_t> pairs(t.nb * agm::kQ4PairWords, 0xA5A5A5A5u);
+    agm::q4_pairs(q.data(), t.nb, pairs.data());
+    size_t n_sets;
+    const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+    for (size_t k = 0; k < n_sets; ++k) {
+        INFO("variant " << sets[k].name << ", " << what << ", rows " << t.rows << ", cols " << t.cols
+             << ", seed " << seed);
+        std::vector<int32_t> got(t.rows, 0x5A5A5A5A);
+        sets[k].matvec_q4_i8(t.bytes.data(), t.stride, t.rows, t.nb, q.data(), pairs.data(), got.data());
+        CHECK(got == want);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("matvec_q4_i8: random shapes, every variant equals the oracle") {
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed ^ 0x94);
+    for (int iter = 0; iter < 200; ++iter) {
+        const uint32_t rows = 1 + (uint32_t)(rng() % 37);
+        const uint32_t cols = iter % 5 == 0 ? 32 * (1 + (uint32_t)(rng() % 32)) : 1 + (uint32_t)(rng() % 1100);
+        Q4 t = make_q4(rows, cols, rng, 0);
+        std::vector<int8_t> q(cols);
+        for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
+        check_q4(t, q, "random", seed);
+    }
+}
+
+TEST_CASE("matvec_q4_i8: extreme codes, scales and activations") {
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed);
+    // The largest sums the format allows: every block scale 255, every code
+    // 0 (-8) or 15 (+7), activations +-127, up to 8192 columns.
+    for (uint32_t cols : {1u, 31u, 33u, 1024u, 8192u}) {
+        for (int kind = 1; kind <= 2; ++kind) {
+            for (int q_kind = 0; q_kind < 3; ++q_kind) {
+                Q4 t = make_q4(3, cols, rng, kind);
+                std::vector<int8_t> q(cols);
+                for (size_t i = 0; i < q.size(); ++i)
+                    q[i] = (int8_t)(q_kind == 0 ? 127 : q_kind == 1 ? -127 : (i % 2 ? 127 : -127));
+                check_q4(t, q, "extreme", seed);
+            }
+        }
+    }
+}
+
+TEST_CASE("quantize_q4_b32: layout, error bound, zero rows, refusals") {
+    std::mt19937_64 rng(agm_test::test_seed());
+    std::normal_distribution<float> nd(0.0f, 0.05f);
+    for (uint32_t cols : {1u, 32u, 45u, 256u, 1000u}) {
+        const uint32_t rows = 7;
+        std::vector<float> x((size_t)rows * cols);
+        for (auto& v : x) v = nd(rng);
+        for (uint32_t i = 0; i < cols; ++i) x[i] = 0.0f;  // row 0: all zero
+        if (cols > 40) x[(size_t)cols + 40] = 3.0f;     // row 1: an outlier in block 1
+        std::vector<uint8_t> q;
+        agm::Error err;
+        REQUIRE(agm::quantize_q4_b32(x.data(), rows, cols, &q, &err));
+        uint64_t bytes = 0;
+        const uint32_t shape[2] = {rows, cols};
+        REQUIRE(agm::tensor_bytes(AGM_TYPE_Q4_B32, shape, 2, &bytes));
+        CHECK(q.size() == bytes);
+        std::vector<float> back(cols);
+        for (uint32_t r = 0; r < rows; ++r) {
+            agm::dequantize_q4_b32_row(q.data(), cols, r, back.data());
+            for (uint32_t b = 0; b * 32 < cols; ++b) {
+                float m = 0.0f;
+                for (uint32_t i = b * 32; i < cols && i < b * 32 + 32; ++i) m = std::fmax(m, std::fabs(x[(size_t)r * cols + i]));
+                // a level is max/(7 + k/8), k = -4..8: half a level of
+                // the coarsest (m/13) or, where the largest values clamp
+                // at 7 levels of the finest, m/8; the 8-bit block scale
+                // moves a level by at most d/2, so a value by 8 * d/2
+                float d;
+                std::memcpy(&d, q.data() + (size_t)r * (bytes / rows), 4);
+                const float bound = m / 8.0f + 4.0f * d + 1e-7f;
+                for (uint32_t i = b * 32; i < cols && i < b * 32 + 32; ++i) {
+                    INFO("cols " << cols << " row " << r << " col " << i);
+                    CHECK(std::fabs(back[i] - x[(size_t)r * cols + i]) <= bound);
+                }
+            }
+        }
+    }
+    std::vector<float> bad(64, 0.5f);
+    bad[37] = NAN;
+    std::vector<uint8_t> q;
+    agm::Error err;
+    CHECK_FALSE(agm::quantize_q4_b32(bad.data(), 2, 32, &q, &err));
+    CHECK(std::string(err.msg) == "row 1, column 5: value nan is not a finite number");
 }

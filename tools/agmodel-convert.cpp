@@ -27,7 +27,7 @@ using agm::Error;
 void usage(FILE* f) {
     std::fprintf(f,
                  "usage: agmodel-convert INPUT -o OUTPUT [--tokenizer FILE] [--bit-order msb|lsb]\n"
-                 "                       [--packing t2|tl5]\n"
+                 "                       [--packing t2|tl5] [--embedding f32|q4]\n"
                  "  INPUT        an ak42 BitNet checkpoint (format recognised from content)\n"
                  "  -o OUTPUT    the native model file to write (atomically)\n"
                  "  --tokenizer  llama2.c tokenizer.bin or SentencePiece tokenizer.model\n"
@@ -35,7 +35,9 @@ void usage(FILE* f) {
                  "  --bit-order  where the first weight of each packed byte sits in the ak42\n"
                  "               file: msb (bits 7..6, bitllama2.c's export; default) or lsb\n"
                  "  --packing    ternary weights as t2 (t2_b128, 2 bits/weight; default) or\n"
-                 "               tl5 (tl5_r4, 1.6 bits/weight, the ARM11 lookup-table kernel's)\n");
+                 "               tl5 (tl5_r4, 1.6 bits/weight, the ARM11 lookup-table kernel's)\n"
+                 "  --embedding  the embedding and classifier as f32 (exact; default) or q4\n"
+                 "               (q4_b32: 4.3 bits/weight, 4-bit values with block scales)\n");
 }
 
 }  // namespace
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
     std::string input, output, tokenizer;
     agm::BitOrder order = agm::BitOrder::Msb;
     uint32_t packing = AGM_TYPE_T2_B128;
+    uint32_t embedding = AGM_TYPE_F32;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&](const char* opt) -> const char* {
@@ -74,6 +77,14 @@ int main(int argc, char** argv) {
             else if (v == "tl5") packing = AGM_TYPE_TL5_R4;
             else {
                 std::fprintf(stderr, "agmodel-convert: --packing must be t2 or tl5, not '%s'\n", v.c_str());
+                return 2;
+            }
+        } else if (a == "--embedding") {
+            const std::string v = value("--embedding");
+            if (v == "f32") embedding = AGM_TYPE_F32;
+            else if (v == "q4") embedding = AGM_TYPE_Q4_B32;
+            else {
+                std::fprintf(stderr, "agmodel-convert: --embedding must be f32 or q4, not '%s'\n", v.c_str());
                 return 2;
             }
         } else if (a == "-h" || a == "--help") {
@@ -137,7 +148,7 @@ int main(int argc, char** argv) {
     }
     std::vector<uint8_t> out;
     const std::string base = input.substr(input.find_last_of('/') + 1);
-    if (!agm::convert_ak42(in.data(), in.size(), order, packing, tokenizer.empty() ? nullptr : &vocab,
+    if (!agm::convert_ak42(in.data(), in.size(), order, packing, embedding, tokenizer.empty() ? nullptr : &vocab,
                            tok_kind, base, &out, &err)) {
         std::fprintf(stderr, "agmodel-convert: %s: %s\n", input.c_str(), err.msg);
         return 1;

@@ -40,12 +40,32 @@ typedef void (*tl5_table_fn)(const int8_t* q, uint32_t n_groups, int16_t* table)
 typedef void (*tmatvec_tl5_i8_fn)(const uint8_t* w, uint32_t n_quads, uint32_t n_groups,
                                   const int8_t* q, const int16_t* table, int32_t* acc);
 
+// AGM_TYPE_Q4_B32 rows (format.h) times an int8 vector, integer result:
+//   w:      [rows][row_stride] q4_b32 rows
+//   q:      [n_blocks * 32] int8 activations in -127..127 (0 past the real
+//           columns)
+//   pairs:  [n_blocks * kQ4PairWords] q as q4_pairs() arranged it
+//   acc:    [rows] out: sum_b s[b] * sum_i (u_i - 8) * q_i, exact in int32
+//           (the row's f32 d is applied by the caller)
+// A variant reads q or pairs.
+typedef void (*matvec_q4_i8_fn)(const uint8_t* w, size_t row_stride, uint32_t rows,
+                                uint32_t n_blocks, const int8_t* q, const uint32_t* pairs,
+                                int32_t* acc);
+
+// The activations in the order the SMLAD variants read them, built once per
+// vector, 17 words per block b: word 4j + k = q[32b + 8j + k] (low
+// halfword) and q[32b + 8j + k + 4] (high halfword), both as int16; word
+// 16 = 8 * the sum of the block's q (the codes' offset of 8, taken back).
+constexpr uint32_t kQ4PairWords = 17;
+void q4_pairs(const int8_t* q, uint32_t n_blocks, uint32_t* pairs);
+
 struct KernelSet {
     const char* name;  // e.g. "ref"
     tmatvec_t2_i8_fn tmatvec_t2_i8;
     matvec_f32_fn matvec_f32;
     tl5_table_fn tl5_table;
     tmatvec_tl5_i8_fn tmatvec_tl5_i8;
+    matvec_q4_i8_fn matvec_q4_i8;
 };
 
 // Every variant this build has, reference first (for the conformance tests
@@ -62,11 +82,15 @@ void matvec_f32__ref(const float* w, uint32_t rows, uint32_t cols, const float* 
 void tl5_table__ref(const int8_t* q, uint32_t n_groups, int16_t* table);
 void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                          const int16_t* table, int32_t* acc);
+void matvec_q4_i8__ref(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
+                       const int8_t* q, const uint32_t* pairs, int32_t* acc);
 
 #if defined(__ARM_FEATURE_SIMD32)
 // ARMv6 SIMD variants (kernels/armv6/).
 void tmatvec_t2_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
                           const int8_t* q, int32_t* acc);
+void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
+                         const int8_t* q, const uint32_t* pairs, int32_t* acc);
 #endif
 
 // Portable lookup-table variants (kernels/portable/): what the ARM11 runs.

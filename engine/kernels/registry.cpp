@@ -7,10 +7,13 @@ namespace agm {
 namespace {
 
 const KernelSet kSets[] = {
-    {"ref", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__ref, tmatvec_tl5_i8__ref},
-    {"lut", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut},
+    {"ref", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__ref, tmatvec_tl5_i8__ref,
+     matvec_q4_i8__ref},
+    {"lut", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
+     matvec_q4_i8__ref},
 #if defined(__ARM_FEATURE_SIMD32)
-    {"armv6", tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut},
+    {"armv6", tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
+     matvec_q4_i8__armv6},
 #endif
 };
 

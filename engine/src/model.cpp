@@ -62,6 +62,33 @@ bool bind_f32(const FileView& f, const char* name, uint32_t rows, uint32_t cols,
     return true;
 }
 
+// An embedding or classifier: f32, or q4_b32 of at most kMaxQ4Cols columns
+// (the kernels' int32 sums: 258 blocks of at most 32 * 8 * 127 * 255).
+constexpr uint32_t kMaxQ4Cols = 8192;
+
+bool bind_rows(const FileView& f, const char* name, uint32_t rows, uint32_t cols, RowMatrix* m,
+               Error* err) {
+    const agm_tensor_entry* t = find_tensor(f, name);
+    if (t == nullptr) return fail(err, "tensor %s is missing", name);
+    if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
+        return fail(err, "tensor %s: shape must be [%u, %u]", name, rows, cols);
+    if (t->type != AGM_TYPE_F32 && t->type != AGM_TYPE_Q4_B32)
+        return fail_as(err, ErrorKind::Unsupported, "tensor %s: type %s, this build needs f32 or q4_b32",
+                       name, tensor_type_info(t->type)->name);
+    if (t->type == AGM_TYPE_Q4_B32 && cols > kMaxQ4Cols)
+        return fail_as(err, ErrorKind::Unsupported, "tensor %s: q4_b32 rows of %u columns (at most %u)",
+                       name, cols, kMaxQ4Cols);
+    uint64_t stride;
+    tensor_row_bytes(t->type, cols, &stride);
+    m->data = f.base + t->offset;
+    m->type = t->type;
+    m->rows = rows;
+    m->cols = cols;
+    m->row_stride = (size_t)stride;
+    m->n_blocks = (cols + AGM_Q4_BLOCK - 1) / AGM_Q4_BLOCK;
+    return true;
+}
+
 // Norm weights exist only for the learned kind.
 bool bind_norm(const FileView& f, uint32_t kind, const char* name, uint32_t n, const float** out,
                Error* err) {
@@ -76,11 +103,11 @@ bool bind_weights(agm_model* m, Error* err) {
     const FileView& f = m->file;
     const ModelConfig& c = f.config;
     const uint32_t dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hid = c.hidden_dim;
-    if (!bind_f32(f, "token_embd", c.vocab_size, dim, &m->embedding, err)) return false;
+    if (!bind_rows(f, "token_embd", c.vocab_size, dim, &m->embedding, err)) return false;
     if (!bind_norm(f, c.norm_output, "output_norm", dim, &m->output_norm, err)) return false;
     if (c.tied_classifier) {
         m->classifier = m->embedding;
-    } else if (!bind_f32(f, "output", c.vocab_size, dim, &m->classifier, err)) {
+    } else if (!bind_rows(f, "output", c.vocab_size, dim, &m->classifier, err)) {
         return false;
     }
     m->layers = static_cast<LayerWeights*>(std::calloc(c.n_layers, sizeof(LayerWeights)));

@@ -27,6 +27,15 @@ struct Matrix {
     float scale = 1.0f;             // per-tensor scale
 };
 
+// An embedding or classifier: rows used in place from the file.
+struct RowMatrix {
+    const uint8_t* data = nullptr;  // f32: [rows][cols] floats; q4_b32: [rows][row_stride]
+    uint32_t type = 0;              // AGM_TYPE_F32 or AGM_TYPE_Q4_B32
+    uint32_t rows = 0, cols = 0;
+    size_t row_stride = 0;          // bytes per row
+    uint32_t n_blocks = 0;          // q4_b32: 32-value blocks per row
+};
+
 struct LayerWeights {
     const float* attn_norm = nullptr;      // [dim] (AGM_NORM_RMS only)
     const float* attn_sub_norm = nullptr;  // [q_dim] (AGM_NORM_RMS only)
@@ -50,9 +59,9 @@ struct agm_model {
     size_t mapping_bytes = 0;
     agm::Tokenizer tokenizer;
     bool has_tokenizer = false;
-    const float* embedding = nullptr;          // [vocab, dim] f32
+    agm::RowMatrix embedding;                  // [vocab, dim] f32 or q4_b32
     const float* output_norm = nullptr;        // [dim] (AGM_NORM_RMS)
-    const float* classifier = nullptr;         // [vocab, dim] f32 (the embedding if tied)
+    agm::RowMatrix classifier;                 // [vocab, dim] f32 or q4_b32 (the embedding if tied)
     agm::LayerWeights* layers = nullptr;       // [n_layers]
 };
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "fast_math.h"
+
 namespace agm {
 
 void norm_rms_div_n(float* out, const float* x, uint32_t n) {
@@ -37,10 +39,20 @@ float quantize_absmax_i8(const float* x, uint32_t n, int8_t* q, uint32_t n_padde
     }
     const float r = (float)(1.0 / (double)s);
     for (uint32_t i = 0; i < n; ++i) {
-        const double v = round((double)(x[i] * r));  // C round: half away from zero
-        // Clamp before converting: a NaN or huge value (a damaged model) must
-        // not reach the float-to-int conversion, which would be undefined.
-        q[i] = (int8_t)(v >= 127.0 ? 127 : v <= -127.0 ? -127 : v == v ? (int)v : 0);
+        // The reference's round((double)(x * r)), half away from zero, then
+        // clamped to -127..127 (NaN: 0). Without the library call: for
+        // |v| < 126.5, |v| + 0.5 is exact in double (v has 24 significant
+        // bits) and truncating it rounds half away from zero. The clamp
+        // comes first: a NaN or huge value (a damaged model) must not reach
+        // the float-to-int conversion, which would be undefined.
+        const double v = (double)(x[i] * r);
+        int32_t t;
+        if (v >= 126.5) t = 127;
+        else if (v <= -126.5) t = -127;
+        else if (v >= 0.0) t = (int32_t)(v + 0.5);
+        else if (v < 0.0) t = -(int32_t)(0.5 - v);
+        else t = 0;  // NaN
+        q[i] = (int8_t)t;
     }
     for (uint32_t i = n; i < n_padded; ++i) q[i] = 0;
     return s;
@@ -77,7 +89,7 @@ void softmax(float* x, uint32_t n) {
         if (x[i] > max) max = x[i];
     float sum = 0.0f;
     for (uint32_t i = 0; i < n; ++i) {
-        x[i] = expf(x[i] - max);
+        x[i] = expf_exact(x[i] - max);
         sum += x[i];
     }
     for (uint32_t i = 0; i < n; ++i) x[i] /= sum;
@@ -87,7 +99,7 @@ void gated_act(float* h, const float* g, const float* u, uint32_t n, bool silu) 
     for (uint32_t i = 0; i < n; ++i) {
         float val = g[i];
         if (silu) {
-            val *= (1.0f / (1.0f + expf(-val)));
+            val *= (1.0f / (1.0f + expf_exact(-val)));
         } else {
             val = val > 0.0f ? val * val : 0.0f;
         }

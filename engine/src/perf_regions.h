@@ -15,6 +15,11 @@
 #define AGM_REGION_CLASSIFIER 3  // the classifier (logits) product
 #define AGM_REGION_ATTENTION 4   // scores, softmax, weighted sum over the KV cache
 #define AGM_REGION_SAMPLE 5      // sampling from the logits
+// The parts of "rest" (bench/pizero-estimate adds them to bucket 0):
+#define AGM_REGION_NORM 6        // RMS norms
+#define AGM_REGION_QUANTIZE 7    // activations to int8 (and back: the scale per output)
+#define AGM_REGION_ACT 8         // the FFN's gate activation (SiLU, ReLU^2)
+#define AGM_REGION_ROPE 9        // RoPE table and rotation
 
 #if defined(AGM_PERF_MARKERS)
 #include "agm_marker.h"

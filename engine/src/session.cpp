@@ -39,7 +39,7 @@ uint32_t padded_cols(uint32_t cols) {
 // wrap around (the config's limits keep every product below 2^62).
 struct Layout {
     uint64_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, table, rope, kf, vf, kvrow;
-    uint64_t kcache, vcache, kscale, vscale, probs, total;
+    uint64_t kcache, vcache, kscale, vscale, cpairs, probs, total;
 };
 
 // Bytes of one cached value (q8: without its block's scale).
@@ -50,11 +50,14 @@ uint64_t kv_value_bytes(uint32_t kv_type) {
 // The buffers a compact cache needs have size 0 for f32 (take(0) moves
 // nothing), so an f32 session's layout is the same as before there was a
 // choice.
-Layout plan(const agm::ModelConfig& c, uint32_t n_ctx, uint32_t kv_type) {
+Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
+    const agm::ModelConfig& c = *m->config;
+    const bool q4_classifier = m->classifier.type == AGM_TYPE_Q4_B32;
     const uint64_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
     const uint64_t wide = dim > q_dim ? dim : q_dim;             // xb holds x-sized or q-sized
     const uint64_t max_in = padded_cols((uint32_t)(wide > hid ? wide : hid));
-    const uint64_t max_out = wide > hid ? wide : hid;
+    uint64_t max_out = wide > hid ? wide : hid;
+    if (q4_classifier && c.vocab_size > max_out) max_out = c.vocab_size;  // its int32 sums
     Layout l{};
     uint64_t at = 0;
     auto take = [&](uint64_t bytes) { uint64_t o = at; at = align_up(at + bytes); return o; };
@@ -82,6 +85,9 @@ Layout plan(const agm::ModelConfig& c, uint32_t n_ctx, uint32_t kv_type) {
     const uint64_t scales = q8 ? (uint64_t)c.n_layers * n_ctx * c.n_kv_heads * 4 : 0;
     l.kscale = take(scales);
     l.vscale = take(scales);
+    // q4_b32 classifier: the activations as q4_pairs() arranges them
+    const uint64_t nb = q4_classifier ? m->classifier.n_blocks : 0;
+    l.cpairs = take(nb * agm::kQ4PairWords * 4);          // [blocks][17] int16 pairs, sums
     l.probs = take(agm::sampler_scratch_bytes(c.vocab_size));  // sampler scratch
     l.total = at;
     return l;
@@ -102,6 +108,7 @@ struct agm_session {
     float *kf, *vf, *kvrow;  // compact cache only: new k, v [kv_dim]; a row read back [head_dim]
     uint8_t *kcache, *vcache;  // [layer, n_ctx, kv_dim] of kv_type
     float *kscale, *vscale;    // q8 only: [layer, n_ctx, n_kv_heads]
+    uint32_t* cpairs;          // q4_b32 classifier only: [blocks][17]
     int8_t* qa;
     int32_t* acc;
     int16_t* table;         // tl5 sums of the current qa (when table_ready)
@@ -115,8 +122,11 @@ namespace {
 // Quantises x[n] into s->qa; returns the activation scale. The tl5 table
 // of the new qa is built lazily, once, by the first matrix that needs it.
 float quantize_input(agm_session* s, const float* x, uint32_t n) {
+    AGM_REGION(AGM_REGION_QUANTIZE);
     s->table_ready = false;
-    return quantize_absmax_i8(x, n, s->qa, padded_cols(n));
+    const float scale = quantize_absmax_i8(x, n, s->qa, padded_cols(n));
+    AGM_REGION(AGM_REGION_REST);
+    return scale;
 }
 
 // y[rows] = W x with x quantised by quantize_input (several matrices that
@@ -134,12 +144,14 @@ void matmul_quantized(agm_session* s, const Matrix& w, float act_scale, float* y
         AGM_REGION(AGM_REGION_TERNARY);
         s->kernels->tmatvec_t2_i8(w.data, w.row_stride, w.rows, w.n_blocks, s->qa, s->acc);
     }
-    AGM_REGION(AGM_REGION_REST);
+    AGM_REGION(AGM_REGION_QUANTIZE);
     const float scale = w.scale * act_scale;  // s_W * s_a, then each acc times it
     for (uint32_t r = 0; r < w.rows; ++r) y[r] = (float)s->acc[r] * scale;
+    AGM_REGION(AGM_REGION_REST);
 }
 
 void apply_norm(uint32_t kind, float* out, const float* x, const float* w, uint32_t n, float eps) {
+    AGM_REGION(AGM_REGION_NORM);
     switch (kind) {
         case AGM_NORM_RMS: norm_rms(out, x, w, n, eps); break;
         case AGM_NORM_RMS_DIV_N: norm_rms_div_n(out, x, n); break;
@@ -147,6 +159,7 @@ void apply_norm(uint32_t kind, float* out, const float* x, const float* w, uint3
             if (out != x) std::memcpy(out, x, n * sizeof(float));
             break;
     }
+    AGM_REGION(AGM_REGION_REST);
 }
 
 // Stores the new k, v [kv_dim] of layer l at position pos in a compact cache.
@@ -226,6 +239,48 @@ void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
     }
 }
 
+// Row r of the embedding as floats: out[cols].
+void embedding_row(const RowMatrix& e, uint32_t r, float* out) {
+    const uint8_t* row = e.data + (size_t)r * e.row_stride;
+    if (e.type == AGM_TYPE_F32) {
+        std::memcpy(out, row, e.cols * sizeof(float));
+        return;
+    }
+    // q4_b32 (format.h): d * (float)(s * (u - 8))
+    float d;
+    std::memcpy(&d, row, 4);
+    const uint8_t* sc = row + 4;
+    const uint8_t* codes = row + 4 + (e.n_blocks + 3) / 4 * 4;
+    for (uint32_t i = 0; i < e.cols; ++i) {
+        const uint32_t b = i / AGM_Q4_BLOCK, in = i % AGM_Q4_BLOCK, p = in % 8;
+        const uint8_t byte = codes[(size_t)b * AGM_Q4_BLOCK_BYTES + 4 * (in / 8) + p / 2];
+        const int32_t u = p % 2 ? byte >> 4 : byte & 0x0F;
+        out[i] = d * (float)((int32_t)sc[b] * (u - 8));
+    }
+}
+
+// logits = classifier . x: the reference's f32 sums, or for q4_b32 the
+// integer product with x quantised like a ternary layer's input, then
+// logit_r = acc_r * (d_r * s_x).
+void classify(agm_session* s, const RowMatrix& w, const float* x) {
+    if (w.type == AGM_TYPE_F32) {
+        AGM_REGION(AGM_REGION_CLASSIFIER);
+        s->kernels->matvec_f32(reinterpret_cast<const float*>(w.data), w.rows, w.cols, x, s->logits);
+        AGM_REGION(AGM_REGION_REST);
+        return;
+    }
+    const float sx = quantize_input(s, x, w.cols);
+    AGM_REGION(AGM_REGION_CLASSIFIER);
+    q4_pairs(s->qa, w.n_blocks, s->cpairs);
+    s->kernels->matvec_q4_i8(w.data, w.row_stride, w.rows, w.n_blocks, s->qa, s->cpairs, s->acc);
+    AGM_REGION(AGM_REGION_REST);
+    for (uint32_t r = 0; r < w.rows; ++r) {
+        float d;
+        std::memcpy(&d, w.data + (size_t)r * w.row_stride, 4);
+        s->logits[r] = (float)s->acc[r] * (d * sx);
+    }
+}
+
 // One token through the model at position s->pos; the logits only when
 // asked (a prompt needs them for its last token alone).
 void forward(agm_session* s, int32_t token, bool want_logits) {
@@ -234,8 +289,10 @@ void forward(agm_session* s, int32_t token, bool want_logits) {
     const uint32_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
     const uint32_t pos = s->pos;
     float* x = s->x;
-    std::memcpy(x, m->embedding + (size_t)token * dim, dim * sizeof(float));
+    embedding_row(m->embedding, (uint32_t)token, x);
+    AGM_REGION(AGM_REGION_ROPE);
     rope_table(s->rope, pos, c.head_dim, c.rope_theta);
+    AGM_REGION(AGM_REGION_REST);
     const bool interleaved = c.rope_layout == AGM_ROPE_INTERLEAVED;
 
     for (uint32_t l = 0; l < c.n_layers; ++l) {
@@ -253,8 +310,10 @@ void forward(agm_session* s, int32_t token, bool want_logits) {
         matmul_quantized(s, w.wq, sa, s->q);
         matmul_quantized(s, w.wk, sa, k);
         matmul_quantized(s, w.wv, sa, v);
+        AGM_REGION(AGM_REGION_ROPE);
         rope_apply(s->q, c.n_heads, c.head_dim, s->rope, interleaved);
         rope_apply(k, c.n_kv_heads, c.head_dim, s->rope, interleaved);
+        AGM_REGION(AGM_REGION_REST);
         if (compact) kv_store(s, c, l, k, v);
         attention(s, c, l, s->xb);
         AGM_REGION(AGM_REGION_REST);
@@ -268,7 +327,9 @@ void forward(agm_session* s, int32_t token, bool want_logits) {
         sa = quantize_input(s, s->xb, dim);
         matmul_quantized(s, w.w1, sa, s->hb);
         matmul_quantized(s, w.w3, sa, s->hb2);
+        AGM_REGION(AGM_REGION_ACT);
         gated_act(s->hb, s->hb, s->hb2, hid, c.ffn_act == AGM_FFN_SILU_GATED);
+        AGM_REGION(AGM_REGION_REST);
         apply_norm(c.norm_sub, s->hb, s->hb, w.ffn_sub_norm, hid, c.norm_eps);
         sa = quantize_input(s, s->hb, hid);
         matmul_quantized(s, w.w2, sa, s->xb2);
@@ -277,9 +338,7 @@ void forward(agm_session* s, int32_t token, bool want_logits) {
 
     if (!want_logits) return;
     apply_norm(c.norm_output, x, x, m->output_norm, dim, c.norm_eps);
-    AGM_REGION(AGM_REGION_CLASSIFIER);
-    s->kernels->matvec_f32(m->classifier, c.vocab_size, dim, x, s->logits);
-    AGM_REGION(AGM_REGION_REST);
+    classify(s, m->classifier, x);
 }
 
 }  // namespace
@@ -324,7 +383,7 @@ agm_status agm_session_memory_size(const agm_model* m, const agm_session_options
     uint32_t n_ctx, kv_type;
     const agm_status st = resolve_options(m, o, &n_ctx, &kv_type, error);
     if (st != AGM_OK) return st;
-    const uint64_t total = plan(*m->config, n_ctx, kv_type).total;
+    const uint64_t total = plan(m, n_ctx, kv_type).total;
     if (total > SIZE_MAX / 2) {
         Error err;
         agm::fail_as(&err, ErrorKind::NoMemory,
@@ -351,7 +410,7 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->kernels = &agm::best_kernels();
     s->n_ctx = n_ctx;
     s->kv_type = kv_type;
-    s->layout = plan(*m->config, n_ctx, kv_type);
+    s->layout = plan(m, n_ctx, kv_type);
     void* arena = nullptr;
     if (posix_memalign(&arena, kAlign, total) != 0) {
         Error err;
@@ -387,6 +446,7 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->vcache = a + l.vcache;
     s->kscale = reinterpret_cast<float*>(a + l.kscale);
     s->vscale = reinterpret_cast<float*>(a + l.vscale);
+    s->cpairs = reinterpret_cast<uint32_t*>(a + l.cpairs);
     s->probs = a + l.probs;
     *out = s;
     return AGM_OK;

@@ -16,6 +16,7 @@ constexpr TensorTypeInfo kTypes[] = {
     {AGM_TYPE_I8, "i8", true},
     {AGM_TYPE_T2_B128, "t2_b128", true},
     {AGM_TYPE_TL5_R4, "tl5_r4", true},
+    {AGM_TYPE_Q4_B32, "q4_b32", false},
 };
 
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) {
@@ -252,6 +253,11 @@ bool tensor_row_bytes(uint32_t type, uint64_t cols, uint64_t* bytes) {
         case AGM_TYPE_T2_B128:
             return !mul_overflows((cols + AGM_T2_BLOCK_WEIGHTS - 1) / AGM_T2_BLOCK_WEIGHTS,
                                   AGM_T2_BLOCK_BYTES, bytes);
+        case AGM_TYPE_Q4_B32: {
+            const uint64_t nb = (cols + AGM_Q4_BLOCK - 1) / AGM_Q4_BLOCK;  // cols < 2^32: no overflow
+            *bytes = 4 + (nb + 3) / 4 * 4 + nb * AGM_Q4_BLOCK_BYTES;
+            return true;
+        }
         default: return false;
     }
 }

@@ -5,6 +5,7 @@
 #include "agm/convert.h"
 #include "agm/model_writer.h"
 #include "agm/file_io.h"
+#include "agm/quant.h"
 
 namespace agm {
 namespace {
@@ -46,7 +47,7 @@ bool load_tokenizer_file(const std::string& path, uint32_t vocab_size, Vocab* vo
 }
 
 bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, uint32_t ternary_type,
-                  const Vocab* vocab,
+                  uint32_t embedding_type, const Vocab* vocab,
                   const std::string& tok_kind, const std::string& source_name,
                   std::vector<uint8_t>* out, Error* err) {
     Ak42Model m;
@@ -82,16 +83,30 @@ bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, uint32_t ter
     if (!check_finite(m.embedding, emb, "token embedding", err) ||
         !check_finite(reinterpret_cast<const uint8_t*>(m.final_norm), dim, "final norm", err))
         return false;
-    if (!w.add_tensor("token_embd", AGM_TYPE_F32, {vocab_size, dim}, 1.0f,
-                      copy_bytes(m.embedding, emb * 4), err) ||
+    if (embedding_type != AGM_TYPE_F32 && embedding_type != AGM_TYPE_Q4_B32)
+        return fail_as(err, ErrorKind::Argument, "embedding type %u is not f32 or q4_b32", embedding_type);
+    // f32: the bytes as they are; q4_b32: quantised (agm/quant.h).
+    auto rows_tensor = [&](const uint8_t* f32, std::vector<uint8_t>* out) {
+        if (embedding_type == AGM_TYPE_F32) {
+            *out = copy_bytes(f32, emb * 4);
+            return true;
+        }
+        std::vector<float> v(emb);
+        std::memcpy(v.data(), f32, emb * 4);
+        return quantize_q4_b32(v.data(), vocab_size, dim, out, err);
+    };
+    std::vector<uint8_t> embd_bytes;
+    if (!rows_tensor(m.embedding, &embd_bytes)) return fail_context(err, "token embedding");
+    if (!w.add_tensor("token_embd", embedding_type, {vocab_size, dim}, 1.0f, std::move(embd_bytes), err) ||
         !w.add_tensor("output_norm", AGM_TYPE_F32, {dim}, 1.0f,
                       copy_bytes(reinterpret_cast<const uint8_t*>(m.final_norm), (uint64_t)dim * 4),
                       err))
         return false;
     if (!m.shared_classifier) {
-        if (!check_finite(m.classifier, emb, "classifier", err) ||
-            !w.add_tensor("output", AGM_TYPE_F32, {vocab_size, dim}, 1.0f,
-                          copy_bytes(m.classifier, emb * 4), err))
+        std::vector<uint8_t> out_bytes;
+        if (!check_finite(m.classifier, emb, "classifier", err)) return false;
+        if (!rows_tensor(m.classifier, &out_bytes)) return fail_context(err, "classifier");
+        if (!w.add_tensor("output", embedding_type, {vocab_size, dim}, 1.0f, std::move(out_bytes), err))
             return false;
     }
     static const char* const kNames[7] = {"attn_q", "attn_k", "attn_v", "attn_output",

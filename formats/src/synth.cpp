@@ -7,6 +7,7 @@
 
 #include "agm/model_file.h"
 #include "agm/model_writer.h"
+#include "agm/quant.h"
 #include "agm/ternary.h"
 
 namespace agm {
@@ -72,12 +73,18 @@ std::vector<uint8_t> f32_bytes(const std::vector<float>& v) {
     return b;
 }
 
-bool add_f32(ModelWriter* w, const SynthConfig& c, const std::string& name, uint32_t rows,
-             uint32_t cols, Error* err) {
+// An embedding or classifier: normal values, stored as c.embedding_type.
+bool add_rows(ModelWriter* w, const SynthConfig& c, const std::string& name, uint32_t rows,
+              uint32_t cols, Error* err) {
     SplitMix rng = stream_for(c.seed, name, rows, cols);
     std::vector<float> v((size_t)rows * cols);
     for (float& x : v) x = rng.normal(c.embedding_sigma);
     std::vector<uint32_t> shape{rows, cols};
+    if (c.embedding_type == AGM_TYPE_Q4_B32) {
+        std::vector<uint8_t> q;
+        if (!quantize_q4_b32(v.data(), rows, cols, &q, err)) return fail_context(err, name.c_str());
+        return w->add_tensor(name, AGM_TYPE_Q4_B32, shape, 1.0f, std::move(q), err);
+    }
     return w->add_tensor(name, AGM_TYPE_F32, shape, 1.0f, f32_bytes(v), err);
 }
 
@@ -169,6 +176,11 @@ bool synth_check(const SynthConfig& c, Error* err) {
         return fail_as(err, ErrorKind::Argument, "RoPE layout %u is unknown (1 interleaved, 2 halves)",
                        c.rope_layout);
     if (c.tied_classifier > 1) return fail_as(err, ErrorKind::Argument, "tied_classifier must be 0 or 1");
+    if (c.embedding_type != AGM_TYPE_F32 && c.embedding_type != AGM_TYPE_Q4_B32)
+        return fail_as(err, ErrorKind::Unsupported, "embedding type %u is not f32 (%u) or q4_b32 (%u)",
+                       c.embedding_type, (unsigned)AGM_TYPE_F32, (unsigned)AGM_TYPE_Q4_B32);
+    if (c.embedding_type == AGM_TYPE_Q4_B32 && c.dim > 8192)
+        return fail_as(err, ErrorKind::Unsupported, "a q4_b32 embedding needs dim <= 8192");
     if (!is_ternary_type(c.ternary_type))
         return fail_as(err, ErrorKind::Unsupported,
                        "tensor type %u is not a ternary packing (supported: %u t2_b128, %u tl5_r4)",
@@ -227,9 +239,9 @@ bool synth_model(const SynthConfig& c, const Vocab* vocab, std::vector<uint8_t>*
     w.set_u32(AGM_KEY_TIED_CLASSIFIER, c.tied_classifier);
     w.set_u32(AGM_KEY_ACT_QUANT, AGM_ACT_ABSMAX_I8);
 
-    if (!add_f32(&w, c, "token_embd", c.vocab_size, dim, err)) return false;
+    if (!add_rows(&w, c, "token_embd", c.vocab_size, dim, err)) return false;
     if (c.norm_output == AGM_NORM_RMS && !add_norm(&w, c, "output_norm", dim, err)) return false;
-    if (!c.tied_classifier && !add_f32(&w, c, "output", c.vocab_size, dim, err)) return false;
+    if (!c.tied_classifier && !add_rows(&w, c, "output", c.vocab_size, dim, err)) return false;
 
     // Per-tensor scales in the ranges of the trained 3M BitNet model (its
     // absmean scales): q and k 0.76..3.2, every other matrix 0.066..0.35.

@@ -158,7 +158,8 @@ enum agm_tensor_type {
     AGM_TYPE_F16 = 1,
     AGM_TYPE_I8 = 2,        /* int8, value = q * scale */
     AGM_TYPE_T2_B128 = 16,  /* ternary, 2 bits, blocks of 128 weights: see below */
-    AGM_TYPE_TL5_R4 = 17    /* ternary, 1.6 bits: 5 weights per byte, rows in fours: see below */
+    AGM_TYPE_TL5_R4 = 17,   /* ternary, 1.6 bits: 5 weights per byte, rows in fours: see below */
+    AGM_TYPE_Q4_B32 = 18    /* 4-bit rows, blocks of 32 with 8-bit block scales: see below */
 };
 
 /*
@@ -180,6 +181,23 @@ enum agm_tensor_type {
  * (built once per input vector), so a kernel adds one table entry per 5
  * weights; the four bytes of a word share that table (docs/kernels.md).
  */
+/*
+ * AGM_TYPE_Q4_B32 (embeddings and classifiers): a row of `cols` values is
+ * nb = ceil(cols / 32) blocks and takes 4 + round_up(nb, 4) + 16 * nb bytes:
+ *   f32 d            the row's scale
+ *   uint8 s[nb]      block scales (then zero bytes up to a multiple of 4)
+ *   nb x 16 bytes    the blocks' 4-bit codes u in 0..15
+ * Value of column 32b + 8j + p = d * s[b] * (u - 8), where u is bits
+ * 4p..4p+3 of the little-endian word j (0..3) of block b. Columns past
+ * `cols` have u = 8 (zero). Rows are 4-byte aligned.
+ * Why: with M = 0x000F000F, (word >> 4k) & M puts two codes in the two
+ * halfwords of a register, ready for one SMLAD against two int16
+ * activations (docs/kernels.md); the integer block scales keep the whole
+ * row in int32 arithmetic.
+ */
+#define AGM_Q4_BLOCK 32u
+#define AGM_Q4_BLOCK_BYTES 16u
+
 #define AGM_TL5_GROUP 5u
 #define AGM_TL5_ROWS 4u
 #define AGM_TL5_CODES 243u
