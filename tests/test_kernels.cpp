@@ -1,6 +1,7 @@
 // Kernel conformance: every registered variant against an independent oracle
 // (decode each weight, multiply) on seeded random shapes and edge cases,
 // compared exactly. Set AGM_TEST_SEED to replay a failure.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -371,4 +372,48 @@ TEST_CASE("quantize_q4_b32: layout, error bound, zero rows, refusals") {
     agm::Error err;
     CHECK_FALSE(agm::quantize_q4_b32(bad.data(), 2, 32, &q, &err));
     CHECK(std::string(err.msg) == "row 1, column 5: value nan is not a finite number");
+}
+
+// ---- attention over an f32 cache -----------------------------------------------
+
+TEST_CASE("attention kernels: every variant bit-identical to the reference's loops") {
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed ^ 0xA77);
+    std::uniform_real_distribution<float> d(-3.0f, 3.0f);
+    for (int iter = 0; iter < 300; ++iter) {
+        const uint32_t n = iter % 3 == 0 ? 8 * (1 + (uint32_t)(rng() % 16)) : 1 + (uint32_t)(rng() % 130);
+        const uint32_t n_pos = 1 + (uint32_t)(rng() % 70);
+        const size_t stride = n + (size_t)(rng() % 3) * 4;
+        std::vector<float> q(n), k(stride * n_pos), v(stride * n_pos), att(n_pos);
+        for (auto& x : q) x = d(rng);
+        for (auto& x : k) x = d(rng);
+        for (auto& x : v) x = d(rng);
+        for (auto& x : att) x = d(rng) * 0.3f;
+        const float root = sqrtf((float)n);
+        // the oracle: the reference forward pass's loops, volatile so that
+        // each product is rounded and added in order
+        std::vector<float> want_s(n_pos), want_o(n, 0.0f);
+        for (uint32_t t = 0; t < n_pos; ++t) {
+            volatile float s = 0.0f;
+            for (uint32_t i = 0; i < n; ++i) s = s + q[i] * k[t * stride + i];
+            want_s[t] = s / root;
+        }
+        for (uint32_t t = 0; t < n_pos; ++t)
+            for (uint32_t i = 0; i < n; ++i) {
+                volatile float o = want_o[i];
+                o = o + att[t] * v[t * stride + i];
+                want_o[i] = o;
+            }
+        size_t n_sets;
+        const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+        for (size_t ks = 0; ks < n_sets; ++ks) {
+            INFO("variant " << sets[ks].name << ", n " << n << ", positions " << n_pos << ", stride " << stride
+                 << ", seed " << seed);
+            std::vector<float> got_s(n_pos, 7.0f), got_o(n, 7.0f);
+            sets[ks].attn_scores_f32(q.data(), k.data(), stride, n_pos, n, root, got_s.data());
+            sets[ks].attn_values_f32(att.data(), v.data(), stride, n_pos, n, got_o.data());
+            CHECK(std::memcmp(got_s.data(), want_s.data(), n_pos * sizeof(float)) == 0);
+            CHECK(std::memcmp(got_o.data(), want_o.data(), n * sizeof(float)) == 0);
+        }
+    }
 }

@@ -59,6 +59,18 @@ typedef void (*matvec_q4_i8_fn)(const uint8_t* w, size_t row_stride, uint32_t ro
 constexpr uint32_t kQ4PairWords = 17;
 void q4_pairs(const int8_t* q, uint32_t n_blocks, uint32_t* pairs);
 
+// Attention scores over an f32 KV cache, in the reference's order:
+//   att[t] = (sum_i q[i] * k[t * stride + i], i = 0..n-1 in order) / root
+// for t < n_pos (no FMA: each product rounded, then added).
+typedef void (*attn_scores_f32_fn)(const float* q, const float* k, size_t stride, uint32_t n_pos,
+                                   uint32_t n, float root, float* att);
+
+// The weighted sum of an f32 V cache, in the reference's order:
+//   out[i] = sum_t att[t] * v[t * stride + i], t = 0..n_pos-1 in order,
+// starting from 0 (each product rounded, then added).
+typedef void (*attn_values_f32_fn)(const float* att, const float* v, size_t stride, uint32_t n_pos,
+                                   uint32_t n, float* out);
+
 struct KernelSet {
     const char* name;  // e.g. "ref"
     tmatvec_t2_i8_fn tmatvec_t2_i8;
@@ -66,6 +78,8 @@ struct KernelSet {
     tl5_table_fn tl5_table;
     tmatvec_tl5_i8_fn tmatvec_tl5_i8;
     matvec_q4_i8_fn matvec_q4_i8;
+    attn_scores_f32_fn attn_scores_f32;
+    attn_values_f32_fn attn_values_f32;
 };
 
 // Every variant this build has, reference first (for the conformance tests
@@ -84,6 +98,10 @@ void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, 
                          const int16_t* table, int32_t* acc);
 void matvec_q4_i8__ref(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
                        const int8_t* q, const uint32_t* pairs, int32_t* acc);
+void attn_scores_f32__ref(const float* q, const float* k, size_t stride, uint32_t n_pos, uint32_t n,
+                          float root, float* att);
+void attn_values_f32__ref(const float* att, const float* v, size_t stride, uint32_t n_pos, uint32_t n,
+                          float* out);
 
 #if defined(__ARM_FEATURE_SIMD32)
 // ARMv6 SIMD variants (kernels/armv6/).
@@ -91,6 +109,13 @@ void tmatvec_t2_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, ui
                           const int8_t* q, int32_t* acc);
 void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
                          const int8_t* q, const uint32_t* pairs, int32_t* acc);
+#endif
+#if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
+// VFP variants (kernels/armv6/attention_f32__vfp.cpp).
+void attn_scores_f32__vfp(const float* q, const float* k, size_t stride, uint32_t n_pos, uint32_t n,
+                          float root, float* att);
+void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint32_t n_pos, uint32_t n,
+                          float* out);
 #endif
 
 // Portable lookup-table variants (kernels/portable/): what the ARM11 runs.

@@ -201,8 +201,9 @@ inline const float* kv_row(agm_session* s, const ModelConfig& c, const uint8_t* 
 }
 
 // Attention of all query heads at position pos over layer l's cache; out:
-// [q_dim]. Query heads h = g*group .. g*group+group-1 share KV head g, so the
-// loops run per KV head and read (and convert) each cached row once for the
+// [q_dim]. An f32 cache is read in place by the attention kernels. For a
+// compact cache, query heads h = g*group .. g*group+group-1 share KV head g,
+// so the loops run per KV head and convert each cached row once for the
 // whole group. Every score and every output lane is still summed in the
 // reference's order (i for a score, t for an output), so the f32 cache gives
 // the same bits as a loop per query head.
@@ -211,6 +212,21 @@ void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
     const uint32_t hd = c.head_dim, pos = s->pos, n_ctx = s->n_ctx;
     const uint32_t group = c.n_heads / c.n_kv_heads;
     const float root = sqrtf((float)hd);
+    if (s->kv_type == AGM_KV_F32) {
+        // Rows in place: the kernels read the cache with its row stride.
+        const uint32_t kv_dim = c.kv_dim();
+        const size_t layer = (size_t)l * n_ctx * kv_dim;
+        const float* kc = reinterpret_cast<const float*>(s->kcache) + layer;
+        const float* vc = reinterpret_cast<const float*>(s->vcache) + layer;
+        for (uint32_t h = 0; h < c.n_heads; ++h) {
+            const size_t kv_off = (size_t)(h / group) * hd;
+            float* att = s->att + (size_t)h * n_ctx;
+            s->kernels->attn_scores_f32(s->q + (size_t)h * hd, kc + kv_off, kv_dim, pos + 1, hd, root, att);
+            softmax(att, pos + 1);
+            s->kernels->attn_values_f32(att, vc + kv_off, kv_dim, pos + 1, hd, out + (size_t)h * hd);
+        }
+        return;
+    }
     for (uint32_t g = 0; g < c.n_kv_heads; ++g) {
         const uint32_t h0 = g * group;
         for (uint32_t t = 0; t <= pos; ++t) {

@@ -1,0 +1,148 @@
+// Attention over an f32 KV cache with the ARM1176's VFP11, in hand-written
+// assembly: must equal attn_scores_f32__ref / attn_values_f32__ref bit for
+// bit. The reference's order is kept (every product rounded to float, then
+// added in order), so the work is the same; what changes is how few
+// instructions carry it and how the VFP's 8-cycle add latency is hidden:
+//   scores: four positions at once (four independent sums), their keys and
+//           the query read four floats per FLDMIAS: per 16 products, 5 loads,
+//           16 FMULS, 16 FADDS, each sum's add 4 instructions after its last;
+//   values: eight lanes of the output kept in registers s16-s23 over all
+//           positions; per position one FLDS (the weight), one FLDMIAS (8
+//           values), 8 FMULS, 8 FADDS.
+// Shapes the assembly does not take (a head_dim not a multiple of 4 or 8,
+// the last positions not filling a group of four) go through the reference
+// loops.
+#include "kernels/kernels.h"
+
+#if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
+
+namespace agm {
+
+void attn_scores_f32__vfp(const float* q, const float* k, size_t stride, uint32_t n_pos, uint32_t n,
+                          float root, float* att) {
+    if (n == 0 || n % 4 != 0) {
+        attn_scores_f32__ref(q, k, stride, n_pos, n, root, att);
+        return;
+    }
+    uint32_t t = 0;
+    for (; t + 4 <= n_pos; t += 4) {
+        const float* k0 = k + (size_t)t * stride;
+        const float* k1 = k0 + stride;
+        const float* k2 = k1 + stride;
+        const float* k3 = k2 + stride;
+        const float* qp = q;
+        uint32_t chunks = n / 4, zero = 0;
+        float sums[4];
+        __asm__ __volatile__(
+            "fmsr    s24, %[zero]\n\t"
+            "fcpys   s25, s24\n\t"
+            "fcpys   s26, s24\n\t"
+            "fcpys   s27, s24\n\t"
+            "1:\n\t"
+            "fldmias %[qp]!, {s16-s19}\n\t"
+            "fldmias %[k0]!, {s0-s3}\n\t"
+            "fldmias %[k1]!, {s4-s7}\n\t"
+            "fldmias %[k2]!, {s8-s11}\n\t"
+            "fldmias %[k3]!, {s12-s15}\n\t"
+            "fmuls   s0, s16, s0\n\t"
+            "fmuls   s4, s16, s4\n\t"
+            "fmuls   s8, s16, s8\n\t"
+            "fmuls   s12, s16, s12\n\t"
+            "fmuls   s1, s17, s1\n\t"
+            "fmuls   s5, s17, s5\n\t"
+            "fmuls   s9, s17, s9\n\t"
+            "fmuls   s13, s17, s13\n\t"
+            "fmuls   s2, s18, s2\n\t"
+            "fmuls   s6, s18, s6\n\t"
+            "fmuls   s10, s18, s10\n\t"
+            "fmuls   s14, s18, s14\n\t"
+            "fmuls   s3, s19, s3\n\t"
+            "fmuls   s7, s19, s7\n\t"
+            "fmuls   s11, s19, s11\n\t"
+            "fmuls   s15, s19, s15\n\t"
+            "fadds   s24, s24, s0\n\t"
+            "fadds   s25, s25, s4\n\t"
+            "fadds   s26, s26, s8\n\t"
+            "fadds   s27, s27, s12\n\t"
+            "fadds   s24, s24, s1\n\t"
+            "fadds   s25, s25, s5\n\t"
+            "fadds   s26, s26, s9\n\t"
+            "fadds   s27, s27, s13\n\t"
+            "fadds   s24, s24, s2\n\t"
+            "fadds   s25, s25, s6\n\t"
+            "fadds   s26, s26, s10\n\t"
+            "fadds   s27, s27, s14\n\t"
+            "fadds   s24, s24, s3\n\t"
+            "fadds   s25, s25, s7\n\t"
+            "fadds   s26, s26, s11\n\t"
+            "fadds   s27, s27, s15\n\t"
+            "subs    %[chunks], %[chunks], #1\n\t"
+            "bne     1b\n\t"
+            "fstmias %[out], {s24-s27}\n\t"
+            : [qp] "+r"(qp), [k0] "+r"(k0), [k1] "+r"(k1), [k2] "+r"(k2), [k3] "+r"(k3),
+              [chunks] "+r"(chunks)
+            : [zero] "r"(zero), [out] "r"(sums)
+            : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
+              "s14", "s15", "s16", "s17", "s18", "s19", "s24", "s25", "s26", "s27", "cc", "memory");
+        att[t] = sums[0] / root;
+        att[t + 1] = sums[1] / root;
+        att[t + 2] = sums[2] / root;
+        att[t + 3] = sums[3] / root;
+    }
+    if (t < n_pos) attn_scores_f32__ref(q, k + (size_t)t * stride, stride, n_pos - t, n, root, att + t);
+}
+
+void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint32_t n_pos, uint32_t n,
+                          float* out) {
+    if (n == 0 || n % 8 != 0 || n_pos == 0) {
+        attn_values_f32__ref(att, v, stride, n_pos, n, out);
+        return;
+    }
+    const uint32_t skip = (uint32_t)(stride * 4 - 32);  // from one row's 8 values to the next row's
+    for (uint32_t i0 = 0; i0 < n; i0 += 8) {
+        const float* vp = v + i0;
+        const float* ap = att;
+        uint32_t count = n_pos, zero = 0;
+        __asm__ __volatile__(
+            "fmsr    s16, %[zero]\n\t"
+            "fcpys   s17, s16\n\t"
+            "fcpys   s18, s16\n\t"
+            "fcpys   s19, s16\n\t"
+            "fcpys   s20, s16\n\t"
+            "fcpys   s21, s16\n\t"
+            "fcpys   s22, s16\n\t"
+            "fcpys   s23, s16\n\t"
+            "1:\n\t"
+            "fldmias %[vp]!, {s0-s7}\n\t"
+            "flds    s24, [%[ap]]\n\t"
+            "add     %[vp], %[vp], %[skip]\n\t"
+            "add     %[ap], %[ap], #4\n\t"
+            "fmuls   s0, s24, s0\n\t"
+            "fmuls   s1, s24, s1\n\t"
+            "fmuls   s2, s24, s2\n\t"
+            "fmuls   s3, s24, s3\n\t"
+            "fmuls   s4, s24, s4\n\t"
+            "fmuls   s5, s24, s5\n\t"
+            "fmuls   s6, s24, s6\n\t"
+            "fmuls   s7, s24, s7\n\t"
+            "fadds   s16, s16, s0\n\t"
+            "fadds   s17, s17, s1\n\t"
+            "fadds   s18, s18, s2\n\t"
+            "fadds   s19, s19, s3\n\t"
+            "fadds   s20, s20, s4\n\t"
+            "fadds   s21, s21, s5\n\t"
+            "fadds   s22, s22, s6\n\t"
+            "fadds   s23, s23, s7\n\t"
+            "subs    %[count], %[count], #1\n\t"
+            "bne     1b\n\t"
+            "fstmias %[out], {s16-s23}\n\t"
+            : [vp] "+r"(vp), [ap] "+r"(ap), [count] "+r"(count)
+            : [zero] "r"(zero), [skip] "r"(skip), [out] "r"(out + i0)
+            : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s16", "s17", "s18", "s19", "s20", "s21",
+              "s22", "s23", "s24", "cc", "memory");
+    }
+}
+
+}  // namespace agm
+
+#endif
