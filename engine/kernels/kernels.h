@@ -114,6 +114,7 @@ void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uin
 // VFP variants (kernels/armv6/attention_f32__vfp.cpp).
 void attn_scores_f32__vfp(const float* q, const float* k, size_t stride, uint32_t n_pos, uint32_t n,
                           float root, float* att);
+void matvec_f32__vfp(const float* w, uint32_t rows, uint32_t cols, const float* x, float* y);
 void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint32_t n_pos, uint32_t n,
                           float* out);
 #endif

@@ -12,7 +12,7 @@ const KernelSet kSets[] = {
     {"lut", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
      matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref},
 #if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
-    {"armv6", tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
+    {"armv6", tmatvec_t2_i8__armv6, matvec_f32__vfp, tl5_table__fast, tmatvec_tl5_i8__lut,
      matvec_q4_i8__armv6, attn_scores_f32__vfp, attn_values_f32__vfp},
 #elif defined(__ARM_FEATURE_SIMD32)
     {"armv6", tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
