@@ -1,6 +1,8 @@
-// Kernel microbenchmarks: every registered variant of every ternary product
-// at the shapes of the reference models (3M, LITE, M300), from the kernel
-// registry, so a new variant is benchmarked by registering it.
+// Kernel microbenchmarks: every registered variant of every kernel family
+// (ternary products, the tl5 table, the classifier's q4_b32 and f32
+// products, attention over an f32 cache) at the shapes of the reference
+// models (3M, LITE, M300), from the kernel registry, so a new variant is
+// benchmarked by registering it.
 //
 //   agm_bench_kernels [--benchmark_filter=...]
 //
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "agm/format.h"
+#include "agm/quant.h"
 #include "agm/ternary.h"
 #include "kernels/kernels.h"
 
@@ -83,6 +86,75 @@ void apply_iterations(benchmark::internal::Benchmark* b) {
 #endif
 }
 
+// Classifier shapes: vocab x dim.
+struct ClassifierShape {
+    const char* model;
+    uint32_t rows, cols;
+};
+const ClassifierShape kClassifiers[] = {{"3M", 512, 256}, {"LITE", 32000, 512}, {"M300", 32000, 1024}};
+
+// Attention: head_dim, KV row stride (kv_dim), positions (decode at 128).
+struct AttentionShape {
+    const char* model;
+    uint32_t head_dim, kv_dim, positions;
+};
+const AttentionShape kAttention[] = {{"3M", 32, 256, 128}, {"LITE", 64, 512, 128}, {"M300", 64, 256, 128}};
+
+void register_classifier(const agm::KernelSet* ks, const ClassifierShape& sh) {
+    const std::string tag = std::string(ks->name) + "/" + sh.model + "/" + std::to_string(sh.rows) + "x" +
+                            std::to_string(sh.cols);
+    apply_iterations(benchmark::RegisterBenchmark(("matvec_q4_i8/" + tag).c_str(), [ks, sh](benchmark::State& st) {
+        uint64_t s = 0x51ull ^ sh.rows;
+        std::vector<float> x((size_t)sh.rows * sh.cols);
+        for (auto& v : x) v = (float)((int)(next(&s) % 2001) - 1000) * 1e-4f;
+        std::vector<uint8_t> w;
+        agm::Error err;
+        agm::quantize_q4_b32(x.data(), sh.rows, sh.cols, &w, &err);
+        const uint32_t nb = (sh.cols + 31) / 32;
+        const size_t stride = w.size() / sh.rows;
+        std::vector<int8_t> q(nb * 32, 0);
+        for (uint32_t i = 0; i < sh.cols; ++i) q[i] = (int8_t)((int)(next(&s) % 255) - 127);
+        std::vector<uint32_t> pairs((size_t)nb * agm::kQ4PairWords);
+        std::vector<int32_t> acc(sh.rows);
+        for (auto _ : st) {
+            agm::q4_pairs(q.data(), nb, pairs.data());
+            ks->matvec_q4_i8(w.data(), stride, sh.rows, nb, q.data(), pairs.data(), acc.data());
+            benchmark::DoNotOptimize(acc.data());
+        }
+        report(st, Shape{sh.model, "classifier", sh.rows, sh.cols});
+    }));
+    apply_iterations(benchmark::RegisterBenchmark(("matvec_f32/" + tag).c_str(), [ks, sh](benchmark::State& st) {
+        uint64_t s = 0x52ull ^ sh.rows;
+        std::vector<float> w((size_t)sh.rows * sh.cols), x(sh.cols), y(sh.rows);
+        for (auto& v : w) v = (float)((int)(next(&s) % 2001) - 1000) * 1e-4f;
+        for (auto& v : x) v = (float)((int)(next(&s) % 2001) - 1000) * 1e-3f;
+        for (auto _ : st) {
+            ks->matvec_f32(w.data(), sh.rows, sh.cols, x.data(), y.data());
+            benchmark::DoNotOptimize(y.data());
+        }
+        report(st, Shape{sh.model, "classifier", sh.rows, sh.cols});
+    }));
+}
+
+void register_attention(const agm::KernelSet* ks, const AttentionShape& sh) {
+    const std::string tag = std::string(ks->name) + "/" + sh.model + "/hd" + std::to_string(sh.head_dim) + "/pos" +
+                            std::to_string(sh.positions);
+    apply_iterations(benchmark::RegisterBenchmark(("attention_f32/" + tag).c_str(), [ks, sh](benchmark::State& st) {
+        uint64_t s = 0x53ull ^ sh.head_dim;
+        std::vector<float> q(sh.head_dim), k((size_t)sh.kv_dim * sh.positions), v(k.size()), att(sh.positions),
+            out(sh.head_dim);
+        for (auto& x : q) x = (float)((int)(next(&s) % 2001) - 1000) * 1e-3f;
+        for (auto& x : k) x = (float)((int)(next(&s) % 2001) - 1000) * 1e-3f;
+        for (auto& x : v) x = (float)((int)(next(&s) % 2001) - 1000) * 1e-3f;
+        const float root = 8.0f;
+        for (auto _ : st) {  // one query head: scores, then the weighted sum (softmax is not a kernel)
+            ks->attn_scores_f32(q.data(), k.data(), sh.kv_dim, sh.positions, sh.head_dim, root, att.data());
+            ks->attn_values_f32(att.data(), v.data(), sh.kv_dim, sh.positions, sh.head_dim, out.data());
+            benchmark::DoNotOptimize(out.data());
+        }
+    }));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +187,8 @@ int main(int argc, char** argv) {
                     report(st, sh);
                 }));
         }
+        for (const ClassifierShape& sh : kClassifiers) register_classifier(ks, sh);
+        for (const AttentionShape& sh : kAttention) register_attention(ks, sh);
         apply_iterations(benchmark::RegisterBenchmark((std::string("tl5_table/") + ks->name + "/1024").c_str(),
             [ks](benchmark::State& st) {
                 Data d = make(kShapes[5]);
