@@ -417,3 +417,41 @@ TEST_CASE("attention kernels: every variant bit-identical to the reference's loo
         }
     }
 }
+
+TEST_CASE("quantize_tl5_r4s: per-row absmean ternary, the scales after the tl5_r4 bytes") {
+    std::mt19937_64 rng(agm_test::test_seed());
+    std::normal_distribution<float> nd(0.0f, 0.05f);
+    for (uint32_t rows : {1u, 4u, 7u}) {
+        for (uint32_t cols : {1u, 5u, 33u, 256u}) {
+            std::vector<float> x((size_t)rows * cols);
+            for (auto& v : x) v = nd(rng);
+            for (uint32_t c = 0; c < cols; ++c) x[c] = 0.0f;  // row 0: all zero
+            std::vector<uint8_t> q;
+            agm::Error err;
+            REQUIRE(agm::quantize_tl5_r4s(x.data(), rows, cols, &q, &err));
+            uint64_t bytes = 0;
+            const uint32_t shape[2] = {rows, cols};
+            REQUIRE(agm::tensor_bytes(AGM_TYPE_TL5_R4S, shape, 2, &bytes));
+            CHECK(q.size() == bytes);
+            std::vector<float> back(cols);
+            for (uint32_t r = 0; r < rows; ++r) {
+                double sum = 0;
+                for (uint32_t c = 0; c < cols; ++c) sum += std::fabs((double)x[(size_t)r * cols + c]);
+                const float s = (float)(sum / cols);
+                agm::dequantize_tl5_r4s_row(q.data(), rows, cols, r, back.data());
+                for (uint32_t c = 0; c < cols; ++c) {
+                    const float v = x[(size_t)r * cols + c];
+                    const float w = s > 0.0f ? std::fmax(-1.0f, std::fmin(1.0f, std::round(v / s))) : 0.0f;
+                    INFO("rows " << rows << " cols " << cols << " r " << r << " c " << c);
+                    CHECK(back[c] == w * s);
+                }
+            }
+        }
+    }
+    std::vector<float> bad(10, 0.5f);
+    bad[7] = INFINITY;
+    std::vector<uint8_t> q;
+    agm::Error err;
+    CHECK_FALSE(agm::quantize_tl5_r4s(bad.data(), 2, 5, &q, &err));
+    CHECK(std::string(err.msg) == "row 1, column 2: value inf is not a finite number");
+}

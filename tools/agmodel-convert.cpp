@@ -27,7 +27,7 @@ using agm::Error;
 void usage(FILE* f) {
     std::fprintf(f,
                  "usage: agmodel-convert INPUT -o OUTPUT [--tokenizer FILE] [--bit-order msb|lsb]\n"
-                 "                       [--packing t2|tl5] [--embedding f32|q4]\n"
+                 "                       [--packing t2|tl5] [--embedding f32|q4|tl5]\n"
                  "  INPUT        an ak42 BitNet checkpoint (format recognised from content)\n"
                  "  -o OUTPUT    the native model file to write (atomically)\n"
                  "  --tokenizer  llama2.c tokenizer.bin or SentencePiece tokenizer.model\n"
@@ -36,8 +36,9 @@ void usage(FILE* f) {
                  "               file: msb (bits 7..6, bitllama2.c's export; default) or lsb\n"
                  "  --packing    ternary weights as t2 (t2_b128, 2 bits/weight; default) or\n"
                  "               tl5 (tl5_r4, 1.6 bits/weight, the ARM11 lookup-table kernel's)\n"
-                 "  --embedding  the embedding and classifier as f32 (exact; default) or q4\n"
-                 "               (q4_b32: 4.3 bits/weight, 4-bit values with block scales)\n");
+                 "  --embedding  the embedding and classifier as f32 (exact; default), q4\n"
+                 "               (q4_b32: 4.3 bits/value, 4-bit values with block scales) or\n"
+                 "               tl5 (tl5_r4s: 1.6 bits/value, ternary with a scale per row)\n");
 }
 
 }  // namespace
@@ -83,8 +84,9 @@ int main(int argc, char** argv) {
             const std::string v = value("--embedding");
             if (v == "f32") embedding = AGM_TYPE_F32;
             else if (v == "q4") embedding = AGM_TYPE_Q4_B32;
+            else if (v == "tl5") embedding = AGM_TYPE_TL5_R4S;
             else {
-                std::fprintf(stderr, "agmodel-convert: --embedding must be f32 or q4, not '%s'\n", v.c_str());
+                std::fprintf(stderr, "agmodel-convert: --embedding must be f32, q4 or tl5, not '%s'\n", v.c_str());
                 return 2;
             }
         } else if (a == "-h" || a == "--help") {

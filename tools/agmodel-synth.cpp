@@ -35,7 +35,7 @@ void usage(FILE* f) {
         "  --norm-eps E, --ffn silu|relu2, --rope-theta T, --rope-layout interleaved|halves,\n"
         "  --untied          a separate f32 classifier (default: tied to the embedding)\n"
         "  --packing P       ternary matrices as t2 (t2_b128, default) or tl5 (tl5_r4)\n"
-        "  --embedding E     embedding and classifier as f32 (default) or q4 (q4_b32)\n"
+        "  --embedding E     embedding and classifier as f32 (default), q4 (q4_b32) or tl5 (tl5_r4s)\n"
         "  --zero-fraction F share of zero weights (default 0.333333)\n"
         "  --seed N          random seed (default 1)\n"
         "  --tokenizer FILE  llama2.c tokenizer.bin or SentencePiece tokenizer.model with exactly\n"
@@ -172,9 +172,9 @@ int main(int argc, char** argv) {
             c.ternary_type = o.second == "tl5" ? AGM_TYPE_TL5_R4 : AGM_TYPE_T2_B128;
             if (!ok) std::fprintf(stderr, "agmodel-synth: --packing must be t2 or tl5, not '%s'\n", v);
         } else if (a == "--embedding") {
-            ok = o.second == "f32" || o.second == "q4";
-            c.embedding_type = o.second == "q4" ? AGM_TYPE_Q4_B32 : AGM_TYPE_F32;
-            if (!ok) std::fprintf(stderr, "agmodel-synth: --embedding must be f32 or q4, not '%s'\n", v);
+            ok = o.second == "f32" || o.second == "q4" || o.second == "tl5";
+            c.embedding_type = o.second == "q4" ? AGM_TYPE_Q4_B32 : o.second == "tl5" ? AGM_TYPE_TL5_R4S : AGM_TYPE_F32;
+            if (!ok) std::fprintf(stderr, "agmodel-synth: --embedding must be f32, q4 or tl5, not '%s'\n", v);
         } else {
             std::fprintf(stderr, "agmodel-synth: unknown option %s\n", a.c_str());
             usage(stderr);
@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
                 "seed %llu, %zu bytes\n", output.c_str(), preset.c_str(),
                 (unsigned long long)agm::synth_param_count(c), c.n_layers, c.dim, c.hidden_dim, c.n_heads,
                 c.n_kv_heads, c.vocab_size, c.ternary_type == AGM_TYPE_TL5_R4 ? "tl5_r4" : "t2_b128",
-                c.embedding_type == AGM_TYPE_Q4_B32 ? "q4_b32" : "f32",
+                c.embedding_type == AGM_TYPE_Q4_B32 ? "q4_b32" : c.embedding_type == AGM_TYPE_TL5_R4S ? "tl5_r4s" : "f32",
                 (unsigned long long)c.seed, out.size());
     return 0;
 }

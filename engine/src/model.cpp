@@ -72,20 +72,25 @@ bool bind_rows(const FileView& f, const char* name, uint32_t rows, uint32_t cols
     if (t == nullptr) return fail(err, "tensor %s is missing", name);
     if (t->n_dims != 2 || t->shape[0] != rows || t->shape[1] != cols)
         return fail(err, "tensor %s: shape must be [%u, %u]", name, rows, cols);
-    if (t->type != AGM_TYPE_F32 && t->type != AGM_TYPE_Q4_B32)
-        return fail_as(err, ErrorKind::Unsupported, "tensor %s: type %s, this build needs f32 or q4_b32",
-                       name, tensor_type_info(t->type)->name);
+    if (t->type != AGM_TYPE_F32 && t->type != AGM_TYPE_Q4_B32 && t->type != AGM_TYPE_TL5_R4S)
+        return fail_as(err, ErrorKind::Unsupported,
+                       "tensor %s: type %s, this build needs f32, q4_b32 or tl5_r4s", name,
+                       tensor_type_info(t->type)->name);
     if (t->type == AGM_TYPE_Q4_B32 && cols > kMaxQ4Cols)
         return fail_as(err, ErrorKind::Unsupported, "tensor %s: q4_b32 rows of %u columns (at most %u)",
                        name, cols, kMaxQ4Cols);
-    uint64_t stride;
-    tensor_row_bytes(t->type, cols, &stride);
+    uint64_t stride = 0;
+    tensor_row_bytes(t->type, cols, &stride);  // 0 for tl5_r4s (rows in quads)
     m->data = f.base + t->offset;
     m->type = t->type;
     m->rows = rows;
     m->cols = cols;
     m->row_stride = (size_t)stride;
     m->n_blocks = (cols + AGM_Q4_BLOCK - 1) / AGM_Q4_BLOCK;
+    m->n_quads = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
+    m->n_groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+    if (t->type == AGM_TYPE_TL5_R4S)  // 4-byte aligned: the tensor is 64-aligned, the prefix a multiple of 4
+        m->row_scale = reinterpret_cast<const float*>(m->data + (size_t)m->n_quads * m->n_groups * 4);
     return true;
 }
 

@@ -29,11 +29,15 @@ struct Matrix {
 
 // An embedding or classifier: rows used in place from the file.
 struct RowMatrix {
-    const uint8_t* data = nullptr;  // f32: [rows][cols] floats; q4_b32: [rows][row_stride]
-    uint32_t type = 0;              // AGM_TYPE_F32 or AGM_TYPE_Q4_B32
+    const uint8_t* data = nullptr;  // f32: [rows][cols] floats; q4_b32: [rows][row_stride];
+                                    // tl5_r4s: [quads][groups][4], then the scales
+    uint32_t type = 0;              // AGM_TYPE_F32, AGM_TYPE_Q4_B32 or AGM_TYPE_TL5_R4S
     uint32_t rows = 0, cols = 0;
-    size_t row_stride = 0;          // bytes per row
+    size_t row_stride = 0;          // f32, q4_b32: bytes per row
     uint32_t n_blocks = 0;          // q4_b32: 32-value blocks per row
+    uint32_t n_quads = 0;           // tl5_r4s: row quads
+    uint32_t n_groups = 0;          // tl5_r4s: 5-column groups
+    const float* row_scale = nullptr;  // tl5_r4s: [n_quads * 4]
 };
 
 struct LayerWeights {

@@ -53,11 +53,12 @@ uint64_t kv_value_bytes(uint32_t kv_type) {
 Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
     const agm::ModelConfig& c = *m->config;
     const bool q4_classifier = m->classifier.type == AGM_TYPE_Q4_B32;
+    const bool tl5_classifier = m->classifier.type == AGM_TYPE_TL5_R4S;
     const uint64_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
     const uint64_t wide = dim > q_dim ? dim : q_dim;             // xb holds x-sized or q-sized
     const uint64_t max_in = padded_cols((uint32_t)(wide > hid ? wide : hid));
     uint64_t max_out = wide > hid ? wide : hid;
-    if (q4_classifier && c.vocab_size > max_out) max_out = c.vocab_size;  // its int32 sums
+    if ((q4_classifier || tl5_classifier) && c.vocab_size > max_out) max_out = c.vocab_size;  // its int32 sums
     Layout l{};
     uint64_t at = 0;
     auto take = [&](uint64_t bytes) { uint64_t o = at; at = align_up(at + bytes); return o; };
@@ -262,6 +263,16 @@ void embedding_row(const RowMatrix& e, uint32_t r, float* out) {
         std::memcpy(out, row, e.cols * sizeof(float));
         return;
     }
+    if (e.type == AGM_TYPE_TL5_R4S) {  // digits of row r's bytes (format.h), times its scale
+        const float s = e.row_scale[r];
+        const uint8_t* p = e.data + (size_t)(r / AGM_TL5_ROWS) * e.n_groups * AGM_TL5_ROWS + r % AGM_TL5_ROWS;
+        for (uint32_t g = 0, c = 0; g < e.n_groups; ++g, p += AGM_TL5_ROWS) {
+            uint32_t code = *p;
+            for (uint32_t k = 0; k < AGM_TL5_GROUP && c < e.cols; ++k, ++c, code /= 3)
+                out[c] = (float)((int32_t)(code % 3) - 1) * s;
+        }
+        return;
+    }
     // q4_b32 (format.h): d * (float)(s * (u - 8))
     float d;
     std::memcpy(&d, row, 4);
@@ -286,6 +297,14 @@ void classify(agm_session* s, const RowMatrix& w, const float* x) {
         return;
     }
     const float sx = quantize_input(s, x, w.cols);
+    if (w.type == AGM_TYPE_TL5_R4S) {
+        AGM_REGION(AGM_REGION_CLASSIFIER);
+        s->kernels->tl5_table(s->qa, w.n_groups, s->table);
+        s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, s->qa, s->table, s->acc);
+        AGM_REGION(AGM_REGION_REST);
+        for (uint32_t r = 0; r < w.rows; ++r) s->logits[r] = (float)s->acc[r] * (w.row_scale[r] * sx);
+        return;
+    }
     AGM_REGION(AGM_REGION_CLASSIFIER);
     q4_pairs(s->qa, w.n_blocks, s->cpairs);
     s->kernels->matvec_q4_i8(w.data, w.row_stride, w.rows, w.n_blocks, s->qa, s->cpairs, s->acc);

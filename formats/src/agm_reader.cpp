@@ -17,6 +17,7 @@ constexpr TensorTypeInfo kTypes[] = {
     {AGM_TYPE_T2_B128, "t2_b128", true},
     {AGM_TYPE_TL5_R4, "tl5_r4", true},
     {AGM_TYPE_Q4_B32, "q4_b32", false},
+    {AGM_TYPE_TL5_R4S, "tl5_r4s", false},
 };
 
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) {
@@ -264,11 +265,13 @@ bool tensor_row_bytes(uint32_t type, uint64_t cols, uint64_t* bytes) {
 
 bool tensor_bytes(uint32_t type, const uint32_t* shape, uint32_t n_dims, uint64_t* bytes) {
     if (n_dims < 1 || n_dims > AGM_MAX_DIMS) return false;
-    if (type == AGM_TYPE_TL5_R4) {  // row quads, not separable rows: matrices only
+    if (type == AGM_TYPE_TL5_R4 || type == AGM_TYPE_TL5_R4S) {  // row quads: matrices only
         if (n_dims != 2) return false;
         const uint64_t quads = ((uint64_t)shape[0] + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
         const uint64_t groups = ((uint64_t)shape[1] + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
-        return !mul_overflows(quads * groups, AGM_TL5_ROWS, bytes);
+        // shape[] < 2^32 each: quads * groups < 2^62, no overflow
+        *bytes = quads * groups * AGM_TL5_ROWS + (type == AGM_TYPE_TL5_R4S ? quads * AGM_TL5_ROWS * 4 : 0);
+        return true;
     }
     uint64_t rows = 1;
     for (uint32_t d = 0; d + 1 < n_dims; ++d)

@@ -83,8 +83,10 @@ bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, uint32_t ter
     if (!check_finite(m.embedding, emb, "token embedding", err) ||
         !check_finite(reinterpret_cast<const uint8_t*>(m.final_norm), dim, "final norm", err))
         return false;
-    if (embedding_type != AGM_TYPE_F32 && embedding_type != AGM_TYPE_Q4_B32)
-        return fail_as(err, ErrorKind::Argument, "embedding type %u is not f32 or q4_b32", embedding_type);
+    if (embedding_type != AGM_TYPE_F32 && embedding_type != AGM_TYPE_Q4_B32 &&
+        embedding_type != AGM_TYPE_TL5_R4S)
+        return fail_as(err, ErrorKind::Argument, "embedding type %u is not f32, q4_b32 or tl5_r4s",
+                       embedding_type);
     // f32: the bytes as they are; q4_b32: quantised (agm/quant.h).
     auto rows_tensor = [&](const uint8_t* f32, std::vector<uint8_t>* out) {
         if (embedding_type == AGM_TYPE_F32) {
@@ -93,6 +95,7 @@ bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, uint32_t ter
         }
         std::vector<float> v(emb);
         std::memcpy(v.data(), f32, emb * 4);
+        if (embedding_type == AGM_TYPE_TL5_R4S) return quantize_tl5_r4s(v.data(), vocab_size, dim, out, err);
         return quantize_q4_b32(v.data(), vocab_size, dim, out, err);
     };
     std::vector<uint8_t> embd_bytes;

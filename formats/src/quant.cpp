@@ -5,6 +5,7 @@
 
 #include "agm/format.h"
 #include "agm/model_file.h"
+#include "agm/ternary.h"
 
 namespace agm {
 
@@ -98,6 +99,45 @@ bool quantize_q4_b32(const float* x, uint32_t rows, uint32_t cols, std::vector<u
         }
     }
     return true;
+}
+
+bool quantize_tl5_r4s(const float* x, uint32_t rows, uint32_t cols, std::vector<uint8_t>* out,
+                      Error* err) {
+    std::vector<int8_t> w((size_t)rows * cols);
+    const uint32_t padded = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS * AGM_TL5_ROWS;
+    std::vector<float> scale(padded, 0.0f);
+    for (uint32_t r = 0; r < rows; ++r) {
+        const float* xr = x + (size_t)r * cols;
+        double sum = 0;
+        for (uint32_t c = 0; c < cols; ++c) {
+            if (!std::isfinite(xr[c]))
+                return fail(err, "row %u, column %u: value %g is not a finite number", r, c, (double)xr[c]);
+            sum += std::fabs((double)xr[c]);
+        }
+        const float s = cols ? (float)(sum / cols) : 0.0f;
+        scale[r] = s;
+        for (uint32_t c = 0; c < cols; ++c) {
+            long q = s > 0.0f ? std::lround(xr[c] / s) : 0;
+            w[(size_t)r * cols + c] = (int8_t)(q < -1 ? -1 : q > 1 ? 1 : q);
+        }
+    }
+    if (!pack_ternary(AGM_TYPE_TL5_R4, w.data(), rows, cols, out, err)) return false;
+    const size_t at = out->size();
+    out->resize(at + (size_t)padded * 4);
+    std::memcpy(out->data() + at, scale.data(), (size_t)padded * 4);
+    return true;
+}
+
+void dequantize_tl5_r4s_row(const uint8_t* data, uint32_t rows, uint32_t cols, uint32_t r, float* out) {
+    const uint32_t groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+    const uint32_t quads = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
+    float s;
+    std::memcpy(&s, data + (size_t)quads * groups * 4 + (size_t)r * 4, 4);
+    for (uint32_t c = 0; c < cols; ++c) {
+        uint32_t code = data[((size_t)(r / 4) * groups + c / AGM_TL5_GROUP) * 4 + r % 4];
+        for (uint32_t k = 0; k < c % AGM_TL5_GROUP; ++k) code /= 3;
+        out[c] = (float)((int)(code % 3) - 1) * s;
+    }
 }
 
 void dequantize_q4_b32_row(const uint8_t* data, uint32_t cols, uint32_t r, float* out) {

@@ -80,10 +80,12 @@ bool add_rows(ModelWriter* w, const SynthConfig& c, const std::string& name, uin
     std::vector<float> v((size_t)rows * cols);
     for (float& x : v) x = rng.normal(c.embedding_sigma);
     std::vector<uint32_t> shape{rows, cols};
-    if (c.embedding_type == AGM_TYPE_Q4_B32) {
+    if (c.embedding_type == AGM_TYPE_Q4_B32 || c.embedding_type == AGM_TYPE_TL5_R4S) {
         std::vector<uint8_t> q;
-        if (!quantize_q4_b32(v.data(), rows, cols, &q, err)) return fail_context(err, name.c_str());
-        return w->add_tensor(name, AGM_TYPE_Q4_B32, shape, 1.0f, std::move(q), err);
+        const bool ok = c.embedding_type == AGM_TYPE_Q4_B32 ? quantize_q4_b32(v.data(), rows, cols, &q, err)
+                                                            : quantize_tl5_r4s(v.data(), rows, cols, &q, err);
+        if (!ok) return fail_context(err, name.c_str());
+        return w->add_tensor(name, c.embedding_type, shape, 1.0f, std::move(q), err);
     }
     return w->add_tensor(name, AGM_TYPE_F32, shape, 1.0f, f32_bytes(v), err);
 }
@@ -176,9 +178,11 @@ bool synth_check(const SynthConfig& c, Error* err) {
         return fail_as(err, ErrorKind::Argument, "RoPE layout %u is unknown (1 interleaved, 2 halves)",
                        c.rope_layout);
     if (c.tied_classifier > 1) return fail_as(err, ErrorKind::Argument, "tied_classifier must be 0 or 1");
-    if (c.embedding_type != AGM_TYPE_F32 && c.embedding_type != AGM_TYPE_Q4_B32)
-        return fail_as(err, ErrorKind::Unsupported, "embedding type %u is not f32 (%u) or q4_b32 (%u)",
-                       c.embedding_type, (unsigned)AGM_TYPE_F32, (unsigned)AGM_TYPE_Q4_B32);
+    if (c.embedding_type != AGM_TYPE_F32 && c.embedding_type != AGM_TYPE_Q4_B32 &&
+        c.embedding_type != AGM_TYPE_TL5_R4S)
+        return fail_as(err, ErrorKind::Unsupported,
+                       "embedding type %u is not f32 (%u), q4_b32 (%u) or tl5_r4s (%u)", c.embedding_type,
+                       (unsigned)AGM_TYPE_F32, (unsigned)AGM_TYPE_Q4_B32, (unsigned)AGM_TYPE_TL5_R4S);
     if (c.embedding_type == AGM_TYPE_Q4_B32 && c.dim > 8192)
         return fail_as(err, ErrorKind::Unsupported, "a q4_b32 embedding needs dim <= 8192");
     if (!is_ternary_type(c.ternary_type))

@@ -23,8 +23,8 @@ bool load_tokenizer_file(const std::string& path, uint32_t vocab_size, Vocab* vo
 
 // Builds a native file from an ak42 checkpoint image, its ternary matrices
 // packed as `ternary_type` (AGM_TYPE_T2_B128 or AGM_TYPE_TL5_R4), its
-// embedding and classifier as `embedding_type` (AGM_TYPE_F32, exact, or
-// AGM_TYPE_Q4_B32). vocab may be null (a file without tokenizer); tok_kind
+// embedding and classifier as `embedding_type` (AGM_TYPE_F32, exact,
+// AGM_TYPE_Q4_B32 or AGM_TYPE_TL5_R4S). vocab may be null (a file without tokenizer); tok_kind
 // and source_name go into the metadata.
 bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, uint32_t ternary_type,
                   uint32_t embedding_type, const Vocab* vocab,

@@ -159,7 +159,8 @@ enum agm_tensor_type {
     AGM_TYPE_I8 = 2,        /* int8, value = q * scale */
     AGM_TYPE_T2_B128 = 16,  /* ternary, 2 bits, blocks of 128 weights: see below */
     AGM_TYPE_TL5_R4 = 17,   /* ternary, 1.6 bits: 5 weights per byte, rows in fours: see below */
-    AGM_TYPE_Q4_B32 = 18    /* 4-bit rows, blocks of 32 with 8-bit block scales: see below */
+    AGM_TYPE_Q4_B32 = 18,   /* 4-bit rows, blocks of 32 with 8-bit block scales: see below */
+    AGM_TYPE_TL5_R4S = 19   /* tl5_r4 with an f32 scale per row (ternary embeddings): see below */
 };
 
 /*
@@ -194,6 +195,11 @@ enum agm_tensor_type {
  * halfwords of a register, ready for one SMLAD against two int16
  * activations (docs/kernels.md); the integer block scales keep the whole
  * row in int32 arithmetic.
+ */
+/*
+ * AGM_TYPE_TL5_R4S (embeddings and classifiers, the densest choice): the
+ * bytes of AGM_TYPE_TL5_R4 for the matrix, then one f32 scale per row of the
+ * padded quads (ceil(rows / 4) * 4 floats). Value = w * scale[row].
  */
 #define AGM_Q4_BLOCK 32u
 #define AGM_Q4_BLOCK_BYTES 16u

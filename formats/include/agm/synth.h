@@ -38,8 +38,8 @@ struct SynthConfig {
     // The packing of every ternary matrix (a type for which is_ternary_type()
     // holds: t2_b128 or tl5_r4 today).
     uint32_t ternary_type = AGM_TYPE_T2_B128;
-    // The embedding's (and an untied classifier's) type: AGM_TYPE_F32 or
-    // AGM_TYPE_Q4_B32.
+    // The embedding's (and an untied classifier's) type: AGM_TYPE_F32,
+    // AGM_TYPE_Q4_B32 or AGM_TYPE_TL5_R4S.
     uint32_t embedding_type = AGM_TYPE_F32;
 
     // Random content.
