@@ -231,6 +231,25 @@ TEST_CASE("feeding a prompt at once equals feeding it token by token") {
     CHECK(std::memcmp(agm_session_logits(a.s), before.data(), before.size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("tl5_r4: a prompt fed at once (two tokens per pass) equals it fed token by token") {
+    // The two-vector kernel path: every split of the feed gives the same bits.
+    Converted c(agm_test::model_3m_dir() + "/tokenizer.bin", AGM_TYPE_TL5_R4);
+    const std::vector<int32_t> ids = tokenize(c.m, "The little dog ran to the park and saw a cat.", true);
+    agm_model_info info;
+    agm_model_get_info(c.m, &info);
+    agm_error e;
+    for (size_t n : {ids.size(), ids.size() - 1, (size_t)2, (size_t)3}) {
+        INFO("tokens " << n);
+        Session a(c.m), b(c.m), d(c.m);
+        REQUIRE(agm_session_feed(a.s, ids.data(), n, &e) == AGM_OK);
+        for (size_t i = 0; i < n; ++i) REQUIRE(agm_session_feed(b.s, &ids[i], 1, &e) == AGM_OK);
+        REQUIRE(agm_session_feed(d.s, ids.data(), 1, &e) == AGM_OK);  // odd split: 1, then the rest
+        REQUIRE(agm_session_feed(d.s, ids.data() + 1, n - 1, &e) == AGM_OK);
+        CHECK(std::memcmp(agm_session_logits(a.s), agm_session_logits(b.s), info.vocab_size * sizeof(float)) == 0);
+        CHECK(std::memcmp(agm_session_logits(d.s), agm_session_logits(b.s), info.vocab_size * sizeof(float)) == 0);
+    }
+}
+
 TEST_CASE("a model opened from memory computes what the mapped file computes") {
     std::vector<uint8_t> bytes;
     REQUIRE(agm_test::read_file(agm_test::bundled_model(), &bytes));

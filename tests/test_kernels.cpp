@@ -179,6 +179,46 @@ void check_tl5(uint32_t rows, uint32_t cols, const std::vector<int8_t>& w, const
 
 }  // namespace
 
+TEST_CASE("tmatvec_tl5_i8x2: two vectors at once, every variant equals the oracle on each") {
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed ^ 0x7152);
+    for (int iter = 0; iter < 150; ++iter) {
+        const uint32_t rows = 1 + (uint32_t)(rng() % 37);
+        const uint32_t cols = iter % 5 == 0 ? 40 * (1 + (uint32_t)(rng() % 8)) : 1 + (uint32_t)(rng() % 700);
+        const bool extreme = iter % 10 == 1;  // all +1 weights, activations +-127: the largest tile sums
+        std::vector<int8_t> w((size_t)rows * cols), qa(cols), qb(cols);
+        for (auto& v : w) v = extreme ? 1 : (int8_t)((int)(rng() % 3) - 1);
+        for (auto& v : qa) v = extreme ? 127 : (int8_t)((int)(rng() % 255) - 127);
+        for (auto& v : qb) v = extreme ? -127 : (int8_t)((int)(rng() % 255) - 127);
+        std::vector<uint8_t> packed;
+        agm::Error err;
+        REQUIRE(agm::pack_ternary(AGM_TYPE_TL5_R4, w.data(), rows, cols, &packed, &err));
+        const uint32_t n_groups = (cols + 4) / 5, n_quads = (rows + 3) / 4;
+        std::vector<int8_t> pa(n_groups * 5, 0), pb(n_groups * 5, 0);
+        std::memcpy(pa.data(), qa.data(), cols);
+        std::memcpy(pb.data(), qb.data(), cols);
+        Ternary t{rows, cols, w, {}, 0, 0};
+        const std::vector<int32_t> want_a = oracle(t, qa), want_b = oracle(t, qb);
+        std::vector<uint32_t> want_table(n_groups * AGM_TL5_TABLE_STRIDE);
+        agm::tl5_table_x2__ref(pa.data(), pb.data(), n_groups, want_table.data());
+        size_t n_sets;
+        const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+        for (size_t k = 0; k < n_sets; ++k) {
+            INFO("variant " << sets[k].name << ", rows " << rows << ", cols " << cols << ", seed " << seed);
+            std::vector<uint32_t> table(n_groups * AGM_TL5_TABLE_STRIDE, 0x5A5A5A5Au);
+            sets[k].tl5_table_x2(pa.data(), pb.data(), n_groups, table.data());
+            CHECK(table == want_table);
+            std::vector<int32_t> got_a(n_quads * 4, 0x5A5A5A5A), got_b(n_quads * 4, 0x5A5A5A5A);
+            sets[k].tmatvec_tl5_i8x2(packed.data(), n_quads, n_groups, pa.data(), pb.data(), table.data(),
+                                     got_a.data(), got_b.data());
+            got_a.resize(rows);
+            got_b.resize(rows);
+            CHECK(got_a == want_a);
+            CHECK(got_b == want_b);
+        }
+    }
+}
+
 TEST_CASE("tmatvec_tl5_i8: random shapes, every variant equals the oracle") {
     const uint64_t seed = agm_test::test_seed();
     std::mt19937_64 rng(seed ^ 0x715);

@@ -40,6 +40,17 @@ typedef void (*tl5_table_fn)(const int8_t* q, uint32_t n_groups, int16_t* table)
 typedef void (*tmatvec_tl5_i8_fn)(const uint8_t* w, uint32_t n_quads, uint32_t n_groups,
                                   const int8_t* q, const int16_t* table, int32_t* acc);
 
+// The same product for two input vectors at once (prompt processing):
+//   qa, qb:  the two vectors (as for tmatvec_tl5_i8)
+//   table2:  [n_groups][AGM_TL5_TABLE_STRIDE] their tables interleaved:
+//            entry = table_a (low halfword) | table_b << 16
+//   acc_a, acc_b: [n_quads * 4] out, each exactly tmatvec_tl5_i8's result
+// A variant reads q or table2.
+typedef void (*tl5_table_x2_fn)(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2);
+typedef void (*tmatvec_tl5_i8x2_fn)(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                                    const int8_t* qb, const uint32_t* table2, int32_t* acc_a,
+                                    int32_t* acc_b);
+
 // AGM_TYPE_Q4_B32 rows (format.h) times an int8 vector, integer result:
 //   w:      [rows][row_stride] q4_b32 rows
 //   q:      [n_blocks * 32] int8 activations in -127..127 (0 past the real
@@ -80,6 +91,8 @@ struct KernelSet {
     matvec_q4_i8_fn matvec_q4_i8;
     attn_scores_f32_fn attn_scores_f32;
     attn_values_f32_fn attn_values_f32;
+    tl5_table_x2_fn tl5_table_x2;
+    tmatvec_tl5_i8x2_fn tmatvec_tl5_i8x2;
 };
 
 // Every variant this build has, reference first (for the conformance tests
@@ -98,6 +111,9 @@ void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, 
                          const int16_t* table, int32_t* acc);
 void matvec_q4_i8__ref(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
                        const int8_t* q, const uint32_t* pairs, int32_t* acc);
+void tl5_table_x2__ref(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2);
+void tmatvec_tl5_i8x2__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                           const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b);
 void attn_scores_f32__ref(const float* q, const float* k, size_t stride, uint32_t n_pos, uint32_t n,
                           float root, float* att);
 void attn_values_f32__ref(const float* att, const float* v, size_t stride, uint32_t n_pos, uint32_t n,
@@ -120,6 +136,9 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
 #endif
 
 // Portable lookup-table variants (kernels/portable/): what the ARM11 runs.
+void tl5_table_x2__fast(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2);
+void tmatvec_tl5_i8x2__lut(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                           const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b);
 void tl5_table__fast(const int8_t* q, uint32_t n_groups, int16_t* table);
 void tmatvec_tl5_i8__lut(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                          const int16_t* table, int32_t* acc);

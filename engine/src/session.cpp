@@ -37,8 +37,16 @@ uint32_t padded_cols(uint32_t cols) {
 // Offsets of every buffer in the arena, computed once from the config, in
 // 64-bit arithmetic: on a 32-bit target a large context must be refused, not
 // wrap around (the config's limits keep every product below 2^62).
+// Tokens a feed runs through the model together (engine/kernels: the
+// two-vector tl5 product reads each weight once for both).
+constexpr uint32_t kLanes = 2;
+
 struct Layout {
-    uint64_t x, xb, xb2, hb, hb2, q, att, logits, qa, acc, table, rope, kf, vf, kvrow;
+    // per lane: residual, branch buffers, query, RoPE table, int8 input,
+    // int32 sums, compact-cache k and v
+    uint64_t x[kLanes], xb[kLanes], xb2[kLanes], hb[kLanes], hb2[kLanes], q[kLanes], rope[kLanes];
+    uint64_t qa[kLanes], acc[kLanes], kf[kLanes], vf[kLanes];
+    uint64_t att, logits, table, kvrow;
     uint64_t kcache, vcache, kscale, vscale, cpairs, probs, total;
 };
 
@@ -62,21 +70,25 @@ Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
     Layout l{};
     uint64_t at = 0;
     auto take = [&](uint64_t bytes) { uint64_t o = at; at = align_up(at + bytes); return o; };
-    l.x = take(dim * 4);                                  // [dim] residual stream
-    l.xb = take(wide * 4);                                // [max(dim, q_dim)] branch input / attention out
-    l.xb2 = take(dim * 4);                                // [dim] branch output
-    l.hb = take(hid * 4);                                 // [hidden] gate, then activation
-    l.hb2 = take(hid * 4);                                // [hidden] up
-    l.q = take(q_dim * 4);                                // [q_dim] query
+    const bool compact = kv_type != AGM_KV_F32, q8 = kv_type == AGM_KV_Q8;
+    for (uint32_t b = 0; b < kLanes; ++b) {
+        l.x[b] = take(dim * 4);                           // [dim] residual stream
+        l.xb[b] = take(wide * 4);                         // [max(dim, q_dim)] branch input / attention out
+        l.xb2[b] = take(dim * 4);                         // [dim] branch output
+        l.hb[b] = take(hid * 4);                          // [hidden] gate, then activation
+        l.hb2[b] = take(hid * 4);                         // [hidden] up
+        l.q[b] = take(q_dim * 4);                         // [q_dim] query
+        l.rope[b] = take(c.head_dim * 4);                 // [head_dim] cos/sin pairs
+        l.qa[b] = take(max_in);                           // [padded in] int8 activations
+        l.acc[b] = take((max_out + AGM_TL5_ROWS) * 4);    // [max out, rounded to quads] int32
+        l.kf[b] = take(compact ? kv_dim * 4 : 0);         // [kv_dim] new k, before it is stored
+        l.vf[b] = take(compact ? kv_dim * 4 : 0);         // [kv_dim] new v
+    }
     l.att = take((uint64_t)c.n_heads * n_ctx * 4);        // [n_heads, n_ctx] scores
     l.logits = take((uint64_t)c.vocab_size * 4);          // [vocab]
-    l.qa = take(max_in);                                  // [padded in] int8 activations
-    l.acc = take((max_out + AGM_TL5_ROWS) * 4);           // [max out, rounded to quads] int32
-    l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_TABLE_STRIDE * 2);  // [groups][244] int16
-    l.rope = take(c.head_dim * 4);                        // [head_dim] cos/sin pairs
-    const bool compact = kv_type != AGM_KV_F32, q8 = kv_type == AGM_KV_Q8;
-    l.kf = take(compact ? kv_dim * 4 : 0);                // [kv_dim] new k, before it is stored
-    l.vf = take(compact ? kv_dim * 4 : 0);                // [kv_dim] new v
+    // [groups][244] int16 tl5 sums of one input, or int16 pairs of two
+    // (tl5_table_x2): the pairs' size
+    l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_TABLE_STRIDE * 4);
     l.kvrow = take(compact ? c.head_dim * 4 : 0);         // [head_dim] a cached row read back
     // [layer, n_ctx, kv_dim] of f32, f16 or int8 (kv_cache.h)
     const uint64_t cache = (uint64_t)c.n_layers * n_ctx * kv_dim * kv_value_bytes(kv_type);
@@ -96,6 +108,21 @@ Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
 
 }  // namespace
 
+namespace agm {
+
+// One token's buffers in a forward pass (a feed runs up to kLanes tokens
+// through each layer together).
+struct Lane {
+    float *x, *xb, *xb2, *hb, *hb2, *q, *rope;
+    float *kf, *vf;  // compact cache only: new k, v [kv_dim]
+    int8_t* qa;      // the current matrix input, quantised
+    float sa;        // its scale
+    int32_t* acc;    // integer sums of a product
+    uint32_t pos;    // the token's position
+};
+
+}  // namespace agm
+
 struct agm_session {
     const agm_model* model = nullptr;
     const agm::KernelSet* kernels = nullptr;
@@ -105,49 +132,70 @@ struct agm_session {
     bool has_logits = false;
     Layout layout{};
     uint8_t* arena = nullptr;
-    float *x, *xb, *xb2, *hb, *hb2, *q, *att, *logits, *rope;
-    float *kf, *vf, *kvrow;  // compact cache only: new k, v [kv_dim]; a row read back [head_dim]
+    agm::Lane lane[kLanes];
+    float *att, *logits;
+    float* kvrow;              // compact cache only: a row read back [head_dim]
     uint8_t *kcache, *vcache;  // [layer, n_ctx, kv_dim] of kv_type
     float *kscale, *vscale;    // q8 only: [layer, n_ctx, n_kv_heads]
     uint32_t* cpairs;          // q4_b32 classifier only: [blocks][17]
-    int8_t* qa;
-    int32_t* acc;
-    int16_t* table;         // tl5 sums of the current qa (when table_ready)
-    bool table_ready = false;
+    int16_t* table;            // tl5 sums of lane 0's qa (when table_ready)
+    uint32_t* table2;          // the same memory: tl5 sum pairs of lanes 0 and 1 (when table2_ready)
+    bool table_ready = false, table2_ready = false;
     void* probs;
 };
 
 namespace agm {
 namespace {
 
-// Quantises x[n] into s->qa; returns the activation scale. The tl5 table
-// of the new qa is built lazily, once, by the first matrix that needs it.
-float quantize_input(agm_session* s, const float* x, uint32_t n) {
+// Quantises x[n] into the lane's qa and sa. The tl5 tables of the new
+// inputs are built lazily, once, by the first matrix that needs them.
+void quantize_input(agm_session* s, Lane& ln, const float* x, uint32_t n) {
     AGM_REGION(AGM_REGION_QUANTIZE);
-    s->table_ready = false;
-    const float scale = quantize_absmax_i8(x, n, s->qa, padded_cols(n));
+    s->table_ready = s->table2_ready = false;
+    ln.sa = quantize_absmax_i8(x, n, ln.qa, padded_cols(n));
     AGM_REGION(AGM_REGION_REST);
-    return scale;
 }
 
-// y[rows] = W x with x quantised by quantize_input (several matrices that
-// share an input share its quantisation and its table).
-void matmul_quantized(agm_session* s, const Matrix& w, float act_scale, float* y) {
-    if (w.type == AGM_TYPE_TL5_R4) {
-        if (!s->table_ready) {
+// y_b[rows] = W x_b for the n lanes, x_b quantised by quantize_input
+// (matrices that share an input share its quantisation and its table). Two
+// lanes of a tl5_r4 matrix go through the two-vector kernel: each weight is
+// read once for both; every sum is the one a lane alone gets.
+void matmul(agm_session* s, const Matrix& w, Lane* lanes, uint32_t n, float* const* y) {
+    if (w.type == AGM_TYPE_TL5_R4 && n == 2) {
+        if (!s->table2_ready) {
             AGM_REGION(AGM_REGION_TABLES);
-            s->kernels->tl5_table(s->qa, w.n_groups, s->table);
-            s->table_ready = true;
+            s->kernels->tl5_table_x2(lanes[0].qa, lanes[1].qa, w.n_groups, s->table2);
+            s->table2_ready = true;
+            s->table_ready = false;  // the same memory
         }
         AGM_REGION(AGM_REGION_TERNARY);
-        s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, s->qa, s->table, s->acc);
+        s->kernels->tmatvec_tl5_i8x2(w.data, w.n_quads, w.n_groups, lanes[0].qa, lanes[1].qa, s->table2,
+                                     lanes[0].acc, lanes[1].acc);
     } else {
-        AGM_REGION(AGM_REGION_TERNARY);
-        s->kernels->tmatvec_t2_i8(w.data, w.row_stride, w.rows, w.n_blocks, s->qa, s->acc);
+        for (uint32_t b = 0; b < n; ++b) {
+            Lane& ln = lanes[b];
+            if (w.type == AGM_TYPE_TL5_R4) {
+                if (!s->table_ready || b > 0) {  // the table holds lane 0's sums at most
+                    AGM_REGION(AGM_REGION_TABLES);
+                    s->kernels->tl5_table(ln.qa, w.n_groups, s->table);
+                    s->table_ready = b == 0;
+                    s->table2_ready = false;
+                }
+                AGM_REGION(AGM_REGION_TERNARY);
+                s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, ln.qa, s->table, ln.acc);
+            } else {
+                AGM_REGION(AGM_REGION_TERNARY);
+                s->kernels->tmatvec_t2_i8(w.data, w.row_stride, w.rows, w.n_blocks, ln.qa, ln.acc);
+            }
+        }
     }
     AGM_REGION(AGM_REGION_QUANTIZE);
-    const float scale = w.scale * act_scale;  // s_W * s_a, then each acc times it
-    for (uint32_t r = 0; r < w.rows; ++r) y[r] = (float)s->acc[r] * scale;
+    for (uint32_t b = 0; b < n; ++b) {
+        const float scale = w.scale * lanes[b].sa;  // s_W * s_a, then each acc times it
+        const int32_t* acc = lanes[b].acc;
+        float* out = y[b];
+        for (uint32_t r = 0; r < w.rows; ++r) out[r] = (float)acc[r] * scale;
+    }
     AGM_REGION(AGM_REGION_REST);
 }
 
@@ -164,15 +212,15 @@ void apply_norm(uint32_t kind, float* out, const float* x, const float* w, uint3
 }
 
 // Stores the new k, v [kv_dim] of layer l at position pos in a compact cache.
-void kv_store(agm_session* s, const ModelConfig& c, uint32_t l, const float* k, const float* v) {
+void kv_store(agm_session* s, const ModelConfig& c, uint32_t l, uint32_t pos, const float* k, const float* v) {
     const uint32_t hd = c.head_dim, kv_dim = c.kv_dim();
-    const size_t at = ((size_t)l * s->n_ctx + s->pos) * kv_dim;
+    const size_t at = ((size_t)l * s->n_ctx + pos) * kv_dim;
     if (s->kv_type == AGM_KV_F16) {
         kv_store_f16(k, kv_dim, reinterpret_cast<uint16_t*>(s->kcache) + at);
         kv_store_f16(v, kv_dim, reinterpret_cast<uint16_t*>(s->vcache) + at);
         return;
     }
-    const size_t block = ((size_t)l * s->n_ctx + s->pos) * c.n_kv_heads;
+    const size_t block = ((size_t)l * s->n_ctx + pos) * c.n_kv_heads;
     for (uint32_t g = 0; g < c.n_kv_heads; ++g) {
         const size_t o = (size_t)g * hd;
         s->kscale[block + g] = kv_store_q8(k + o, hd, reinterpret_cast<int8_t*>(s->kcache) + at + o);
@@ -208,9 +256,9 @@ inline const float* kv_row(agm_session* s, const ModelConfig& c, const uint8_t* 
 // whole group. Every score and every output lane is still summed in the
 // reference's order (i for a score, t for an output), so the f32 cache gives
 // the same bits as a loop per query head.
-void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
+void attention(agm_session* s, const ModelConfig& c, uint32_t l, uint32_t pos, const float* q_all, float* out) {
     AGM_REGION(AGM_REGION_ATTENTION);
-    const uint32_t hd = c.head_dim, pos = s->pos, n_ctx = s->n_ctx;
+    const uint32_t hd = c.head_dim, n_ctx = s->n_ctx;
     const uint32_t group = c.n_heads / c.n_kv_heads;
     const float root = sqrtf((float)hd);
     if (s->kv_type == AGM_KV_F32) {
@@ -222,7 +270,7 @@ void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
         for (uint32_t h = 0; h < c.n_heads; ++h) {
             const size_t kv_off = (size_t)(h / group) * hd;
             float* att = s->att + (size_t)h * n_ctx;
-            s->kernels->attn_scores_f32(s->q + (size_t)h * hd, kc + kv_off, kv_dim, pos + 1, hd, root, att);
+            s->kernels->attn_scores_f32(q_all + (size_t)h * hd, kc + kv_off, kv_dim, pos + 1, hd, root, att);
             softmax(att, pos + 1);
             s->kernels->attn_values_f32(att, vc + kv_off, kv_dim, pos + 1, hd, out + (size_t)h * hd);
         }
@@ -233,7 +281,7 @@ void attention(agm_session* s, const ModelConfig& c, uint32_t l, float* out) {
         for (uint32_t t = 0; t <= pos; ++t) {
             const float* k = kv_row(s, c, s->kcache, s->kscale, l, t, g);
             for (uint32_t h = h0; h < h0 + group; ++h) {
-                const float* q = s->q + (size_t)h * hd;
+                const float* q = q_all + (size_t)h * hd;
                 float score = 0.0f;
                 for (uint32_t i = 0; i < hd; ++i) score += q[i] * k[i];
                 s->att[(size_t)h * n_ctx + t] = score / root;
@@ -296,82 +344,118 @@ void classify(agm_session* s, const RowMatrix& w, const float* x) {
         AGM_REGION(AGM_REGION_REST);
         return;
     }
-    const float sx = quantize_input(s, x, w.cols);
+    Lane& ln = s->lane[0];
+    quantize_input(s, ln, x, w.cols);
+    const float sx = ln.sa;
     if (w.type == AGM_TYPE_TL5_R4S) {
         AGM_REGION(AGM_REGION_CLASSIFIER);
-        s->kernels->tl5_table(s->qa, w.n_groups, s->table);
-        s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, s->qa, s->table, s->acc);
+        s->kernels->tl5_table(ln.qa, w.n_groups, s->table);
+        s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, ln.qa, s->table, ln.acc);
         AGM_REGION(AGM_REGION_REST);
-        for (uint32_t r = 0; r < w.rows; ++r) s->logits[r] = (float)s->acc[r] * (w.row_scale[r] * sx);
+        for (uint32_t r = 0; r < w.rows; ++r) s->logits[r] = (float)ln.acc[r] * (w.row_scale[r] * sx);
         return;
     }
     AGM_REGION(AGM_REGION_CLASSIFIER);
-    q4_pairs(s->qa, w.n_blocks, s->cpairs);
-    s->kernels->matvec_q4_i8(w.data, w.row_stride, w.rows, w.n_blocks, s->qa, s->cpairs, s->acc);
+    q4_pairs(ln.qa, w.n_blocks, s->cpairs);
+    s->kernels->matvec_q4_i8(w.data, w.row_stride, w.rows, w.n_blocks, ln.qa, s->cpairs, ln.acc);
     AGM_REGION(AGM_REGION_REST);
     for (uint32_t r = 0; r < w.rows; ++r) {
         float d;
         std::memcpy(&d, w.data + (size_t)r * w.row_stride, 4);
-        s->logits[r] = (float)s->acc[r] * (d * sx);
+        s->logits[r] = (float)ln.acc[r] * (d * sx);
     }
 }
 
-// One token through the model at position s->pos; the logits only when
-// asked (a prompt needs them for its last token alone).
-void forward(agm_session* s, int32_t token, bool want_logits) {
+// n tokens (1..kLanes) through the model at positions s->pos.., each layer
+// for all of them before the next: a token's KV entry of a layer is stored
+// before the next token's attention of that layer reads it. Every operation
+// on a token is the one it gets alone, in the same order, so the result
+// does not depend on how a prompt is split. The logits (of the last token)
+// only when asked: a prompt needs them for its last token alone.
+void forward(agm_session* s, const int32_t* tokens, uint32_t n, bool want_logits) {
     const agm_model* m = s->model;
     const ModelConfig& c = *m->config;
     const uint32_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
-    const uint32_t pos = s->pos;
-    float* x = s->x;
-    embedding_row(m->embedding, (uint32_t)token, x);
-    AGM_REGION(AGM_REGION_ROPE);
-    rope_table(s->rope, pos, c.head_dim, c.rope_theta);
-    AGM_REGION(AGM_REGION_REST);
     const bool interleaved = c.rope_layout == AGM_ROPE_INTERLEAVED;
+    const bool compact = s->kv_type != AGM_KV_F32;
+    Lane* lanes = s->lane;
+    for (uint32_t b = 0; b < n; ++b) {
+        lanes[b].pos = s->pos + b;
+        embedding_row(m->embedding, (uint32_t)tokens[b], lanes[b].x);
+        AGM_REGION(AGM_REGION_ROPE);
+        rope_table(lanes[b].rope, lanes[b].pos, c.head_dim, c.rope_theta);
+        AGM_REGION(AGM_REGION_REST);
+    }
 
     for (uint32_t l = 0; l < c.n_layers; ++l) {
         const LayerWeights& w = m->layers[l];
-        // k, v [kv_dim] of this position: straight into an f32 cache, or
-        // through kf, vf into a compact one once RoPE has rotated k.
-        const bool compact = s->kv_type != AGM_KV_F32;
-        const size_t at = ((size_t)l * s->n_ctx + pos) * kv_dim;
-        float* k = compact ? s->kf : reinterpret_cast<float*>(s->kcache) + at;
-        float* v = compact ? s->vf : reinterpret_cast<float*>(s->vcache) + at;
+        float* q[kLanes];
+        float* k[kLanes];
+        float* v[kLanes];
+        float* xb[kLanes];
+        float* xb2[kLanes];
+        float* hb[kLanes];
+        float* hb2[kLanes];
+        for (uint32_t b = 0; b < n; ++b) {
+            // k, v [kv_dim] of this position: straight into an f32 cache, or
+            // through kf, vf into a compact one once RoPE has rotated k.
+            const size_t at = ((size_t)l * s->n_ctx + lanes[b].pos) * kv_dim;
+            k[b] = compact ? lanes[b].kf : reinterpret_cast<float*>(s->kcache) + at;
+            v[b] = compact ? lanes[b].vf : reinterpret_cast<float*>(s->vcache) + at;
+            q[b] = lanes[b].q;
+            xb[b] = lanes[b].xb;
+            xb2[b] = lanes[b].xb2;
+            hb[b] = lanes[b].hb;
+            hb2[b] = lanes[b].hb2;
+        }
 
         // Attention block: q, k, v share one quantised input.
-        apply_norm(c.norm_input, s->xb, x, w.attn_norm, dim, c.norm_eps);
-        float sa = quantize_input(s, s->xb, dim);
-        matmul_quantized(s, w.wq, sa, s->q);
-        matmul_quantized(s, w.wk, sa, k);
-        matmul_quantized(s, w.wv, sa, v);
-        AGM_REGION(AGM_REGION_ROPE);
-        rope_apply(s->q, c.n_heads, c.head_dim, s->rope, interleaved);
-        rope_apply(k, c.n_kv_heads, c.head_dim, s->rope, interleaved);
-        AGM_REGION(AGM_REGION_REST);
-        if (compact) kv_store(s, c, l, k, v);
-        attention(s, c, l, s->xb);
-        AGM_REGION(AGM_REGION_REST);
-        apply_norm(c.norm_sub, s->xb, s->xb, w.attn_sub_norm, q_dim, c.norm_eps);
-        sa = quantize_input(s, s->xb, q_dim);
-        matmul_quantized(s, w.wo, sa, s->xb2);
-        for (uint32_t i = 0; i < dim; ++i) x[i] += s->xb2[i];
-
-        // FFN block: gate and up share one quantised input.
-        apply_norm(c.norm_input, s->xb, x, w.ffn_norm, dim, c.norm_eps);
-        sa = quantize_input(s, s->xb, dim);
-        matmul_quantized(s, w.w1, sa, s->hb);
-        matmul_quantized(s, w.w3, sa, s->hb2);
-        AGM_REGION(AGM_REGION_ACT);
-        gated_act(s->hb, s->hb, s->hb2, hid, c.ffn_act == AGM_FFN_SILU_GATED);
-        AGM_REGION(AGM_REGION_REST);
-        apply_norm(c.norm_sub, s->hb, s->hb, w.ffn_sub_norm, hid, c.norm_eps);
-        sa = quantize_input(s, s->hb, hid);
-        matmul_quantized(s, w.w2, sa, s->xb2);
-        for (uint32_t i = 0; i < dim; ++i) x[i] += s->xb2[i];
+        for (uint32_t b = 0; b < n; ++b) {
+            apply_norm(c.norm_input, xb[b], lanes[b].x, w.attn_norm, dim, c.norm_eps);
+            quantize_input(s, lanes[b], xb[b], dim);
+        }
+        matmul(s, w.wq, lanes, n, q);
+        matmul(s, w.wk, lanes, n, k);
+        matmul(s, w.wv, lanes, n, v);
+        for (uint32_t b = 0; b < n; ++b) {
+            AGM_REGION(AGM_REGION_ROPE);
+            rope_apply(q[b], c.n_heads, c.head_dim, lanes[b].rope, interleaved);
+            rope_apply(k[b], c.n_kv_heads, c.head_dim, lanes[b].rope, interleaved);
+            AGM_REGION(AGM_REGION_REST);
+            if (compact) kv_store(s, c, l, lanes[b].pos, k[b], v[b]);
+        }
+        for (uint32_t b = 0; b < n; ++b) {
+            attention(s, c, l, lanes[b].pos, q[b], xb[b]);
+            AGM_REGION(AGM_REGION_REST);
+            apply_norm(c.norm_sub, xb[b], xb[b], w.attn_sub_norm, q_dim, c.norm_eps);
+            quantize_input(s, lanes[b], xb[b], q_dim);
+        }
+        matmul(s, w.wo, lanes, n, xb2);
+        for (uint32_t b = 0; b < n; ++b) {
+            float* x = lanes[b].x;
+            for (uint32_t i = 0; i < dim; ++i) x[i] += xb2[b][i];
+            // FFN block: gate and up share one quantised input.
+            apply_norm(c.norm_input, xb[b], x, w.ffn_norm, dim, c.norm_eps);
+            quantize_input(s, lanes[b], xb[b], dim);
+        }
+        matmul(s, w.w1, lanes, n, hb);
+        matmul(s, w.w3, lanes, n, hb2);
+        for (uint32_t b = 0; b < n; ++b) {
+            AGM_REGION(AGM_REGION_ACT);
+            gated_act(hb[b], hb[b], hb2[b], hid, c.ffn_act == AGM_FFN_SILU_GATED);
+            AGM_REGION(AGM_REGION_REST);
+            apply_norm(c.norm_sub, hb[b], hb[b], w.ffn_sub_norm, hid, c.norm_eps);
+            quantize_input(s, lanes[b], hb[b], hid);
+        }
+        matmul(s, w.w2, lanes, n, xb2);
+        for (uint32_t b = 0; b < n; ++b) {
+            float* x = lanes[b].x;
+            for (uint32_t i = 0; i < dim; ++i) x[i] += xb2[b][i];
+        }
     }
 
     if (!want_logits) return;
+    float* x = lanes[n - 1].x;
     apply_norm(c.norm_output, x, x, m->output_norm, dim, c.norm_eps);
     classify(s, m->classifier, x);
 }
@@ -462,20 +546,26 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     s->arena = static_cast<uint8_t*>(arena);
     const Layout& l = s->layout;
     uint8_t* a = s->arena;
-    s->x = reinterpret_cast<float*>(a + l.x);
-    s->xb = reinterpret_cast<float*>(a + l.xb);
-    s->xb2 = reinterpret_cast<float*>(a + l.xb2);
-    s->hb = reinterpret_cast<float*>(a + l.hb);
-    s->hb2 = reinterpret_cast<float*>(a + l.hb2);
-    s->q = reinterpret_cast<float*>(a + l.q);
+    for (uint32_t b = 0; b < kLanes; ++b) {
+        agm::Lane& ln = s->lane[b];
+        ln.x = reinterpret_cast<float*>(a + l.x[b]);
+        ln.xb = reinterpret_cast<float*>(a + l.xb[b]);
+        ln.xb2 = reinterpret_cast<float*>(a + l.xb2[b]);
+        ln.hb = reinterpret_cast<float*>(a + l.hb[b]);
+        ln.hb2 = reinterpret_cast<float*>(a + l.hb2[b]);
+        ln.q = reinterpret_cast<float*>(a + l.q[b]);
+        ln.rope = reinterpret_cast<float*>(a + l.rope[b]);
+        ln.qa = reinterpret_cast<int8_t*>(a + l.qa[b]);
+        ln.acc = reinterpret_cast<int32_t*>(a + l.acc[b]);
+        ln.kf = reinterpret_cast<float*>(a + l.kf[b]);
+        ln.vf = reinterpret_cast<float*>(a + l.vf[b]);
+        ln.sa = 0.0f;
+        ln.pos = 0;
+    }
     s->att = reinterpret_cast<float*>(a + l.att);
     s->logits = reinterpret_cast<float*>(a + l.logits);
-    s->qa = reinterpret_cast<int8_t*>(a + l.qa);
-    s->acc = reinterpret_cast<int32_t*>(a + l.acc);
     s->table = reinterpret_cast<int16_t*>(a + l.table);
-    s->rope = reinterpret_cast<float*>(a + l.rope);
-    s->kf = reinterpret_cast<float*>(a + l.kf);
-    s->vf = reinterpret_cast<float*>(a + l.vf);
+    s->table2 = reinterpret_cast<uint32_t*>(a + l.table);
     s->kvrow = reinterpret_cast<float*>(a + l.kvrow);
     s->kcache = a + l.kcache;
     s->vcache = a + l.vcache;
@@ -518,9 +608,11 @@ agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm
         agm::report(err, error);
         return AGM_ERR_CONTEXT_FULL;
     }
-    for (size_t i = 0; i < n; ++i) {
-        agm::forward(s, tokens[i], i + 1 == n);
-        s->pos++;
+    for (size_t i = 0; i < n;) {
+        const uint32_t lanes = n - i >= kLanes ? kLanes : (uint32_t)(n - i);
+        agm::forward(s, tokens + i, lanes, i + lanes == n);
+        s->pos += lanes;
+        i += lanes;
     }
     if (n > 0) s->has_logits = true;
     return AGM_OK;

@@ -57,3 +57,28 @@ void tmatvec_tl5_i8__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, 
 }
 
 }  // namespace agm
+
+namespace agm {
+
+void tl5_table_x2__ref(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2) {
+    // each vector's reference sums, one in each halfword
+    for (uint32_t g = 0; g < n_groups; ++g)
+        for (uint32_t code = 0; code < AGM_TL5_TABLE_STRIDE; ++code) {
+            int32_t sa = 0, sb = 0;
+            uint32_t digits = code;
+            for (uint32_t k = 0; k < AGM_TL5_GROUP && code < AGM_TL5_CODES; ++k, digits /= 3) {
+                const int32_t d = (int32_t)(digits % 3) - 1;
+                sa += d * qa[5 * g + k];
+                sb += d * qb[5 * g + k];
+            }
+            table2[(size_t)g * AGM_TL5_TABLE_STRIDE + code] = ((uint32_t)sa & 0xFFFFu) | ((uint32_t)sb << 16);
+        }
+}
+
+void tmatvec_tl5_i8x2__ref(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                           const int8_t* qb, const uint32_t* /*table2*/, int32_t* acc_a, int32_t* acc_b) {
+    tmatvec_tl5_i8__ref(w, n_quads, n_groups, qa, nullptr, acc_a);
+    tmatvec_tl5_i8__ref(w, n_quads, n_groups, qb, nullptr, acc_b);
+}
+
+}  // namespace agm
