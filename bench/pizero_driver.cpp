@@ -20,7 +20,9 @@
 //   weight_bytes_per_token  every tensor the forward pass reads, in full, as
 //                           stored in the file (the token embedding: one
 //                           row, unless it is also the classifier); in
-//                           prompt mode the classifier once per prompt
+//                           prompt mode the classifier once per prompt and
+//                           the tl5_r4 matrices once per two tokens (a feed
+//                           runs two tokens per pass)
 //   ternary_weights_per_token  the ternary matrices' weights (rows x cols)
 //   kv_bytes_per_token      KV cache rows attention reads (positions 0..p
 //                           for K and V of every layer) plus the row it
@@ -137,6 +139,7 @@ int main(int argc, char** argv) {
         const bool out = std::strcmp(t.name, "output") == 0 || (embd && c.tied_classifier);
         if (out) classifier += t.bytes;
         else if (embd) per_token += t.bytes / t.shape[0];
+        else if (t.type == AGM_TYPE_TL5_R4 && !decode) per_token += t.bytes / 2;  // read once per two tokens
         else per_token += t.bytes;
     }
     if (c.tied_classifier) per_token += classifier / c.vocab_size;  // the embedding row
