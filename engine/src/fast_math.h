@@ -49,9 +49,10 @@ constexpr double kBand = 0x1p-31;                    // the relative distance ch
 
 }  // namespace fast_math_detail
 
-inline float expf_exact(float x) {
+// The double approximation y of e^x for x in the fast range (-86, 88):
+// straight-line code, so that several calls interleave in the VFP pipeline.
+inline double expf_approx(float x) {
     using namespace fast_math_detail;
-    if (!(x > -86.0f && x < 88.0f)) return expf(x);  // NaN, overflow, subnormal results
     const double xd = x;
     const double kd_shifted = xd * kInvLn2x32 + kRoundShift;
     uint64_t bits;
@@ -66,11 +67,39 @@ inline float expf_exact(float x) {
     const uint64_t scale_bits = (uint64_t)(uint32_t)(1023 + m) << 52;
     double scale;
     std::memcpy(&scale, &scale_bits, 8);
-    const double y = (t + t * p) * scale;
+    return (t + t * p) * scale;
+}
+
+inline bool expf_fast_range(float x) { return x > -86.0f && x < 88.0f; }
+
+// y rounded to float if every value within 2^-31 of it rounds alike, else
+// the library's expf(x).
+inline float expf_round(double y, float x) {
+    using namespace fast_math_detail;
     const float lo = (float)(y * (1.0 - kBand));
     const float hi = (float)(y * (1.0 + kBand));
     if (lo != hi) return expf(x);  // near a midpoint: the library decides
     return lo;
+}
+
+inline float expf_exact(float x) {
+    if (!expf_fast_range(x)) return expf(x);  // NaN, overflow, subnormal results
+    return expf_round(expf_approx(x), x);
+}
+
+// out[j] = expf_exact(x[j]) for j < 4, the four approximations computed
+// side by side (the VFP11's 8-9 cycle latencies overlap).
+inline void expf_exact4(const float* x, float* out) {
+    if (!(expf_fast_range(x[0]) && expf_fast_range(x[1]) && expf_fast_range(x[2]) && expf_fast_range(x[3]))) {
+        for (int j = 0; j < 4; ++j) out[j] = expf_exact(x[j]);
+        return;
+    }
+    const double y0 = expf_approx(x[0]), y1 = expf_approx(x[1]), y2 = expf_approx(x[2]),
+                 y3 = expf_approx(x[3]);
+    out[0] = expf_round(y0, x[0]);
+    out[1] = expf_round(y1, x[1]);
+    out[2] = expf_round(y2, x[2]);
+    out[3] = expf_round(y3, x[3]);
 }
 
 }  // namespace agm

@@ -1,6 +1,7 @@
 #include "ops.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "fast_math.h"
 
@@ -25,11 +26,19 @@ void norm_rms(float* out, const float* x, const float* w, uint32_t n, float eps)
 }
 
 float quantize_absmax_i8(const float* x, uint32_t n, int8_t* q, uint32_t n_padded) {
-    float max = 0.0f;
+    // max |x| over the non-NaN values (the reference's `if (|x| > max)`
+    // skips NaN), on the float bits: for non-NaN floats the order of
+    // |x| is the order of (bits & 0x7FFFFFFF) as unsigned integers, and
+    // integer compares do not wait for the VFP's flags.
+    uint32_t max_bits = 0;
     for (uint32_t i = 0; i < n; ++i) {
-        const float a = fabsf(x[i]);
-        if (a > max) max = a;
+        uint32_t b;
+        std::memcpy(&b, &x[i], 4);
+        b &= 0x7FFFFFFFu;
+        if (b <= 0x7F800000u && b > max_bits) max_bits = b;
     }
+    float max;
+    std::memcpy(&max, &max_bits, 4);
     const float s = (float)((double)max / 127.0);
     if (!(s > 0.0f) || !std::isfinite(s)) {
         // All zeros (or non-finite input): the reference would divide by zero;
@@ -40,19 +49,16 @@ float quantize_absmax_i8(const float* x, uint32_t n, int8_t* q, uint32_t n_padde
     const float r = (float)(1.0 / (double)s);
     for (uint32_t i = 0; i < n; ++i) {
         // The reference's round((double)(x * r)), half away from zero, then
-        // clamped to -127..127 (NaN: 0). Without the library call: for
-        // |v| < 126.5, |v| + 0.5 is exact in double (v has 24 significant
-        // bits) and truncating it rounds half away from zero. The clamp
-        // comes first: a NaN or huge value (a damaged model) must not reach
-        // the float-to-int conversion, which would be undefined.
+        // clamped to -127..127 (NaN: 0). Without the library call: |v| + 0.5
+        // is exact in double for |v| < 127.5 (v has 24 significant bits) and
+        // truncating it rounds half away from zero. With a finite max,
+        // |x * r| <= max * r stays within a few ulp of 127; the clamp and the
+        // NaN test come before the float-to-int conversion, which would be
+        // undefined out of range.
         const double v = (double)(x[i] * r);
-        int32_t t;
-        if (v >= 126.5) t = 127;
-        else if (v <= -126.5) t = -127;
-        else if (v >= 0.0) t = (int32_t)(v + 0.5);
-        else if (v < 0.0) t = -(int32_t)(0.5 - v);
-        else t = 0;  // NaN
-        q[i] = (int8_t)t;
+        const double a = std::fabs(v) + 0.5;
+        const int32_t t = !(v == v) ? 0 : a < 127.0 ? (int32_t)a : 127;
+        q[i] = (int8_t)(v < 0.0 ? -t : t);
     }
     for (uint32_t i = n; i < n_padded; ++i) q[i] = 0;
     return s;
@@ -96,7 +102,23 @@ void softmax(float* x, uint32_t n) {
 }
 
 void gated_act(float* h, const float* g, const float* u, uint32_t n, bool silu) {
-    for (uint32_t i = 0; i < n; ++i) {
+    uint32_t i = 0;
+    if (silu) {
+        // Four at a time: the same operations per element, the four expf
+        // approximations interleaved.
+        for (; i + 4 <= n; i += 4) {
+            const float neg[4] = {-g[i], -g[i + 1], -g[i + 2], -g[i + 3]};
+            float e[4];
+            expf_exact4(neg, e);
+            for (int j = 0; j < 4; ++j) {
+                float val = g[i + j];
+                val *= (1.0f / (1.0f + e[j]));
+                val *= u[i + j];
+                h[i + j] = val;
+            }
+        }
+    }
+    for (; i < n; ++i) {
         float val = g[i];
         if (silu) {
             val *= (1.0f / (1.0f + expf_exact(-val)));
