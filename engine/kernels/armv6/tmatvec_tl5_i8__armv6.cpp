@@ -1,0 +1,126 @@
+// The tl5_r4 lookup-table product in hand-scheduled ARMv6 assembly: must
+// equal tmatvec_tl5_i8__ref bit for bit. Same design as the portable
+// tmatvec_tl5_i8__lut (docs/kernels.md): columns in tiles of 16 groups whose
+// tables (7.8 KB) stay in the 16 KB L1 while every row quad's slice of the
+// tile streams past; per weight word (four rows, five columns)
+//   AND x4 (the four bytes, doubled: int16 offsets), LDRSH x4, ADD x4,
+//   the table step, and the LDR of the next word,
+// 14 instructions for 20 weights, ordered so that nothing waits on the
+// ARM1176's interlocks (TRM chapter 16): an AND result feeds an address
+// (needed a cycle early) four instructions later, each LDRSH result is added
+// five later, and the next word is loaded nine cycles before its first AND
+// reads it as a shifted operand (also needed a cycle early). The loop runs
+// four words per trip.
+//
+// The word after a quad's slice is loaded before it is known to be needed:
+// it is always inside the matrix except after the last quad's last tile,
+// which the portable loop does instead. PLD: the two cache lines of the
+// slice two quads ahead.
+#include <cstring>
+
+#include "agm/format.h"
+#include "kernels/kernels.h"
+
+#if defined(__ARM_FEATURE_SIMD32)
+
+namespace agm {
+namespace {
+
+constexpr uint32_t kTileGroups = 16;                        // 7.8 KB of table per tile
+constexpr uint32_t kGroupBytes = AGM_TL5_TABLE_STRIDE * 2;  // 488: an ARM immediate
+
+#define AGM_TL5_WORD                                 \
+    "and   %[i0], %[m], %[w], lsl #1\n\t"            \
+    "and   %[i1], %[m], %[w], lsr #7\n\t"            \
+    "and   %[i2], %[m], %[w], lsr #15\n\t"           \
+    "and   %[i3], %[m], %[w], lsr #23\n\t"           \
+    "ldr   %[w], [%[p]], #4\n\t"                     \
+    "ldrsh %[i0], [%[tab], %[i0]]\n\t"               \
+    "ldrsh %[i1], [%[tab], %[i1]]\n\t"               \
+    "ldrsh %[i2], [%[tab], %[i2]]\n\t"               \
+    "ldrsh %[i3], [%[tab], %[i3]]\n\t"               \
+    "add   %[tab], %[tab], #488\n\t"                 \
+    "add   %[a0], %[a0], %[i0]\n\t"                  \
+    "add   %[a1], %[a1], %[i1]\n\t"                  \
+    "add   %[a2], %[a2], %[i2]\n\t"                  \
+    "add   %[a3], %[a3], %[i3]\n\t"
+
+// Adds the slice of `words` words at p (group tables from tab) to a[0..3];
+// reads one word past the slice.
+inline void slice(const uint8_t* p, const uint8_t* tab, uint32_t words, int32_t* a) {
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    uint32_t w, i0, i1, i2, i3;
+    const uint32_t m = 0x1FEu;
+    __asm__ __volatile__(
+        "ldr   %[w], [%[p]], #4\n\t"
+        "subs  %[n], %[n], #4\n\t"
+        "blo   2f\n\t"
+        "1:\n\t"
+        AGM_TL5_WORD AGM_TL5_WORD AGM_TL5_WORD AGM_TL5_WORD
+        "subs  %[n], %[n], #4\n\t"
+        "bhs   1b\n\t"
+        "2:\n\t"
+        "adds  %[n], %[n], #4\n\t"
+        "beq   3f\n\t"
+        "4:\n\t"
+        AGM_TL5_WORD
+        "subs  %[n], %[n], #1\n\t"
+        "bne   4b\n\t"
+        "3:\n\t"
+        : [p] "+r"(p), [tab] "+r"(tab), [n] "+r"(words), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
+          [a3] "+r"(a3), [w] "=&r"(w), [i0] "=&r"(i0), [i1] "=&r"(i1), [i2] "=&r"(i2), [i3] "=&r"(i3)
+        : [m] "r"(m)
+        : "cc", "memory");
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+inline int32_t entry(const uint8_t* tab, uint32_t offset) {
+    int16_t v;
+    std::memcpy(&v, tab + offset, 2);
+    return v;
+}
+
+}  // namespace
+
+void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* /*q*/,
+                           const int16_t* table, int32_t* acc) {
+    if (n_quads == 0 || n_groups == 0) {
+        for (uint32_t i = 0; i < n_quads * 4; ++i) acc[i] = 0;
+        return;
+    }
+    for (uint32_t i = 0; i < n_quads * 4; ++i) acc[i] = 0;
+    const uint8_t* tab0 = reinterpret_cast<const uint8_t*>(table);
+    const size_t quad_bytes = (size_t)n_groups * 4;
+    for (uint32_t g0 = 0; g0 < n_groups; g0 += kTileGroups) {
+        const uint32_t g1 = n_groups - g0 < kTileGroups ? n_groups : g0 + kTileGroups;
+        const uint32_t words = g1 - g0;
+        const uint8_t* tab = tab0 + (size_t)g0 * kGroupBytes;
+        // every quad but, in the last tile, the last one (its slice ends the matrix)
+        const uint32_t fast_quads = g1 == n_groups ? n_quads - 1 : n_quads;
+        const uint8_t* p = w + (size_t)g0 * 4;
+        int32_t* a = acc;
+        for (uint32_t quad = 0; quad < fast_quads; ++quad, p += quad_bytes, a += 4) {
+            __builtin_prefetch(p + 2 * quad_bytes);  // PLD: this slice two quads ahead
+            __builtin_prefetch(p + 2 * quad_bytes + 32);
+            slice(p, tab, words, a);
+        }
+        if (fast_quads == n_quads) continue;
+        // the matrix's last slice, without reading past its end
+        const uint8_t* t = tab;
+        for (uint32_t i = 0; i < words; ++i, p += 4, t += kGroupBytes) {
+            uint32_t word;
+            std::memcpy(&word, p, 4);
+            a[0] += entry(t, (word << 1) & 0x1FEu);
+            a[1] += entry(t, (word >> 7) & 0x1FEu);
+            a[2] += entry(t, (word >> 15) & 0x1FEu);
+            a[3] += entry(t, (word >> 23) & 0x1FEu);
+        }
+    }
+}
+
+}  // namespace agm
+
+#endif
