@@ -127,6 +127,7 @@ void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uin
                          const int8_t* q, const uint32_t* pairs, int32_t* acc);
 void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                            const int16_t* table, int32_t* acc);
+void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table);
 #endif
 #if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
 // VFP variants (kernels/armv6/attention_f32__vfp.cpp).

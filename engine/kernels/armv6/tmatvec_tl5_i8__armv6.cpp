@@ -121,6 +121,61 @@ void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups
     }
 }
 
+namespace {
+
+// The first n entries of t (sums over the digits so far) tripled by the
+// next digit's -1/0/+1: t[j] - x, t[j], t[j] + x at j, n + j, 2n + j. Two
+// entries per trip, loads two instructions ahead of their use; n odd: the
+// last entry alone.
+inline void triple(int16_t* t, uint32_t n, int32_t x) {
+    int16_t* p0 = t;
+    int16_t* p1 = t + n;
+    int16_t* p2 = t + 2 * n;
+    uint32_t pairs = n / 2;
+    int32_t v0, v1, a0, a1, b0, b1;
+    __asm__ __volatile__(
+        "1:\n\t"
+        "ldrsh %[v0], [%[p0]]\n\t"
+        "ldrsh %[v1], [%[p0], #2]\n\t"
+        "subs  %[n], %[n], #1\n\t"
+        "sub   %[a0], %[v0], %[x]\n\t"
+        "add   %[b0], %[v0], %[x]\n\t"
+        "sub   %[a1], %[v1], %[x]\n\t"
+        "add   %[b1], %[v1], %[x]\n\t"
+        "strh  %[a0], [%[p0]], #2\n\t"
+        "strh  %[v0], [%[p1]], #2\n\t"
+        "strh  %[b0], [%[p2]], #2\n\t"
+        "strh  %[a1], [%[p0]], #2\n\t"
+        "strh  %[v1], [%[p1]], #2\n\t"
+        "strh  %[b1], [%[p2]], #2\n\t"
+        "bne   1b\n\t"
+        : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [n] "+r"(pairs), [v0] "=&r"(v0), [v1] "=&r"(v1),
+          [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1)
+        : [x] "r"(x)
+        : "cc", "memory");
+    const int16_t v = *p0;  // n odd: the last one
+    *p0 = (int16_t)(v - x);
+    *p1 = v;
+    *p2 = (int16_t)(v + x);
+}
+
+}  // namespace
+
+void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table) {
+    for (uint32_t g = 0; g < n_groups; ++g) {
+        int16_t* t = table + (size_t)g * AGM_TL5_TABLE_STRIDE;
+        const int8_t* x = q + 5 * g;
+        t[0] = (int16_t)-x[0];
+        t[1] = 0;
+        t[2] = x[0];
+        triple(t, 3, x[1]);
+        triple(t, 9, x[2]);
+        triple(t, 27, x[3]);
+        triple(t, 81, x[4]);
+        t[AGM_TL5_CODES] = 0;
+    }
+}
+
 }  // namespace agm
 
 #endif

@@ -43,6 +43,23 @@ inline int32_t entry(const uint8_t* tab, uint32_t offset) {
 
 }  // namespace
 
+namespace {
+
+// One digit of the table build: the first N entries hold the sums over the
+// digits so far; digit k's -1/0/+1 triples them. N is a constant so that
+// the compiler unrolls and schedules the loop (no counter per entry).
+template <uint32_t N>
+inline void triple(int16_t* t, int16_t xk) {
+    for (uint32_t j = 0; j < N; ++j) {
+        const int16_t v = t[j];
+        t[j] = (int16_t)(v - xk);
+        t[N + j] = v;
+        t[2 * N + j] = (int16_t)(v + xk);
+    }
+}
+
+}  // namespace
+
 void tl5_table__fast(const int8_t* q, uint32_t n_groups, int16_t* table) {
     // Builds the 243 sums digit by digit: after digit k the first 3^(k+1)
     // entries hold the sums over digits 0..k. Each step triples the filled
@@ -53,16 +70,10 @@ void tl5_table__fast(const int8_t* q, uint32_t n_groups, int16_t* table) {
         t[0] = (int16_t)-x[0];
         t[1] = 0;
         t[2] = x[0];
-        uint32_t n = 3;
-        for (int k = 1; k < 5; ++k, n *= 3) {
-            const int16_t xk = x[k];
-            for (uint32_t j = 0; j < n; ++j) {
-                const int16_t v = t[j];
-                t[j] = (int16_t)(v - xk);
-                t[n + j] = v;
-                t[2 * n + j] = (int16_t)(v + xk);
-            }
-        }
+        triple<3>(t, x[1]);
+        triple<9>(t, x[2]);
+        triple<27>(t, x[3]);
+        triple<81>(t, x[4]);
         t[AGM_TL5_CODES] = 0;
     }
 }
