@@ -128,6 +128,8 @@ void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uin
 void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                            const int16_t* table, int32_t* acc);
 void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table);
+void tmatvec_tl5_i8x2__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                             const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b);
 #endif
 #if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
 // VFP variants (kernels/armv6/attention_f32__vfp.cpp).
