@@ -114,7 +114,7 @@ void register_classifier(const agm::KernelSet* ks, const ClassifierShape& sh) {
         const size_t stride = w.size() / sh.rows;
         std::vector<int8_t> q(nb * 32, 0);
         for (uint32_t i = 0; i < sh.cols; ++i) q[i] = (int8_t)((int)(next(&s) % 255) - 127);
-        std::vector<uint32_t> pairs((size_t)nb * agm::kQ4PairWords);
+        std::vector<uint32_t> pairs((size_t)nb * agm::kQ4PairWords + agm::kQ4PairPad);
         std::vector<int32_t> acc(sh.rows);
         for (auto _ : st) {
             agm::q4_pairs(q.data(), nb, pairs.data());

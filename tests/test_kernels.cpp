@@ -324,7 +324,7 @@ void check_q4(const Q4& t, const std::vector<int8_t>& q_in, const char* what, ui
         REQUIRE(total == (int32_t)total);
         want[r] = (int32_t)total;
     }
-    std::vector<uint32_t> pairs(t.nb * agm::kQ4PairWords, 0xA5A5A5A5u);
+    std::vector<uint32_t> pairs(t.nb * agm::kQ4PairWords + agm::kQ4PairPad, 0xA5A5A5A5u);
     agm::q4_pairs(q.data(), t.nb, pairs.data());
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);

@@ -55,7 +55,8 @@ typedef void (*tmatvec_tl5_i8x2_fn)(const uint8_t* w, uint32_t n_quads, uint32_t
 //   w:      [rows][row_stride] q4_b32 rows
 //   q:      [n_blocks * 32] int8 activations in -127..127 (0 past the real
 //           columns)
-//   pairs:  [n_blocks * kQ4PairWords] q as q4_pairs() arranged it
+//   pairs:  [n_blocks * kQ4PairWords + kQ4PairPad] q as q4_pairs() arranged
+//           it (a variant may read the pad words; their values do not matter)
 //   acc:    [rows] out: sum_b s[b] * sum_i (u_i - 8) * q_i, exact in int32
 //           (the row's f32 d is applied by the caller)
 // A variant reads q or pairs.
@@ -68,6 +69,7 @@ typedef void (*matvec_q4_i8_fn)(const uint8_t* w, size_t row_stride, uint32_t ro
 // halfword) and q[32b + 8j + k + 4] (high halfword), both as int16; word
 // 16 = 8 * the sum of the block's q (the codes' offset of 8, taken back).
 constexpr uint32_t kQ4PairWords = 17;
+constexpr uint32_t kQ4PairPad = 4;
 void q4_pairs(const int8_t* q, uint32_t n_blocks, uint32_t* pairs);
 
 // Attention scores over an f32 KV cache, in the reference's order:

@@ -100,7 +100,7 @@ Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
     l.vscale = take(scales);
     // q4_b32 classifier: the activations as q4_pairs() arranges them
     const uint64_t nb = q4_classifier ? m->classifier.n_blocks : 0;
-    l.cpairs = take(nb * agm::kQ4PairWords * 4);          // [blocks][17] int16 pairs, sums
+    l.cpairs = take(nb ? (nb * agm::kQ4PairWords + agm::kQ4PairPad) * 4 : 0);  // [blocks][17] pairs, sums; pad
     l.probs = take(agm::sampler_scratch_bytes(c.vocab_size));  // sampler scratch
     l.total = at;
     return l;
