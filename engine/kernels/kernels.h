@@ -67,7 +67,8 @@ typedef void (*matvec_q4_i8_fn)(const uint8_t* w, size_t row_stride, uint32_t ro
 // The activations in the order the SMLAD variants read them, built once per
 // vector, 17 words per block b: word 4j + k = q[32b + 8j + k] (low
 // halfword) and q[32b + 8j + k + 4] (high halfword), both as int16; word
-// 16 = 8 * the sum of the block's q (the codes' offset of 8, taken back).
+// 16 = 8 * the sum of the block's q (the codes' offset of 8, taken back) as
+// int16 in its low halfword, and bit 16 set in the last block's.
 constexpr uint32_t kQ4PairWords = 17;
 constexpr uint32_t kQ4PairPad = 4;
 void q4_pairs(const int8_t* q, uint32_t n_blocks, uint32_t* pairs);

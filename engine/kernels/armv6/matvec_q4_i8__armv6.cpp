@@ -4,17 +4,15 @@
 // The codes are laid out (format.h) so that, with M = 0x000F000F,
 // (word >> 4k) & M holds two codes u in its two halfwords: one AND with a
 // shifted operand, then one SMLAD against the matching pair of int16
-// activations (q4_pairs() arranges them once per vector). One row at a time,
-// one block (32 weights, 4 code words) per trip, in hand-scheduled assembly
-// for the ARM1176 (TRM chapter 16):
-//   per word: 4 AND, 4 SMLAD into two accumulators (an SMLAD chain on one
-//   accumulator would cost 2 cycles each), 2 LDR of activation pairs and the
-//   LDR of the next word, placed so that no load result or AND result is
-//   used before it is ready (loads 3 cycles; SMLAD reads its operands one
-//   cycle early);
-//   per block: the scale byte, the block's 8 * sum(q) (the codes' offset of
-//   8), one MLA, one PLD (the next 32-byte line of codes).
-// About 12 cycles per 8 weights plus 8 per block: ~1.75 cycles per weight.
+// activations (q4_pairs() arranges them once per vector). Two rows per pass,
+// so that every pair of activations, loaded by LDM, serves both; the loop
+// over a row's blocks is assembly, hand-scheduled for the ARM1176 (TRM
+// chapter 16): per code word and row 4 AND and 4 SMLAD, the two rows'
+// SMLADs alternating (each accumulator's chain gets the cycle it needs);
+// per word the next words and pairs loaded ahead of their use but never
+// past the block. A block's sums go to a small buffer; the block scales are
+// applied after, in C. The last block is marked in its pairs (q4_pairs):
+// no end pointer is needed, which keeps the loop within 13 registers.
 #include "agm/format.h"
 #include "kernels/kernels.h"
 
@@ -23,63 +21,67 @@
 namespace agm {
 namespace {
 
-// One code word (8 weights) against its 4 pairs p0..p3 (loaded by the
-// previous LDM); then the next word and, by LDM, the next 4 pairs. One
-// accumulator: its SMLAD chain is spread between the ANDs (an SMLAD reads
-// the accumulator of the one two instructions before it without a stall).
-#define AGM_Q4_WORD                                    \
-    "and   %[t0], %[m], %[w]\n\t"                      \
-    "and   %[t1], %[m], %[w], lsr #4\n\t"              \
-    "smlad %[a], %[t0], %[p0], %[a]\n\t"               \
-    "and   %[t0], %[m], %[w], lsr #8\n\t"              \
-    "smlad %[a], %[t1], %[p1], %[a]\n\t"               \
-    "and   %[t1], %[m], %[w], lsr #12\n\t"             \
-    "ldr   %[w], [%[c]], #4\n\t"                       \
-    "smlad %[a], %[t0], %[p2], %[a]\n\t"               \
-    "ldmia %[pp]!, {%[p0], %[p1]}\n\t"                 \
-    "smlad %[a], %[t1], %[p3], %[a]\n\t"               \
-    "ldmia %[pp]!, {%[p2], %[p3]}\n\t"
-
 constexpr uint32_t kQ4MaxBlocks = 256;  // rows of at most 8192 columns (model.cpp)
 
-// out[b] = sum over block b of (u - 8) * q, for the n_blocks blocks of one
-// row's codes. Reads one code word past the row (the next row's first) and
-// kQ4PairPad words past the pairs (kernels.h: the caller pads them).
-inline void q4_row_blocks(const uint8_t* codes, const uint32_t* pairs, uint32_t n_blocks, int32_t* out) {
-    const uint8_t* end = codes + (size_t)n_blocks * AGM_Q4_BLOCK_BYTES;
+#define AGM_Q4_WORD2_HEAD                              \
+    "and   %[ta], %[m], %[wa]\n\t"                     \
+    "and   %[tb], %[m], %[wb]\n\t"                     \
+    "smlad %[aa], %[ta], %[p0], %[aa]\n\t"             \
+    "smlad %[ab], %[tb], %[p0], %[ab]\n\t"             \
+    "and   %[ta], %[m], %[wa], lsr #4\n\t"             \
+    "and   %[tb], %[m], %[wb], lsr #4\n\t"             \
+    "smlad %[aa], %[ta], %[p1], %[aa]\n\t"             \
+    "smlad %[ab], %[tb], %[p1], %[ab]\n\t"             \
+    "ldmia %[pp]!, {%[p0], %[p1]}\n\t"                 \
+    "and   %[ta], %[m], %[wa], lsr #8\n\t"             \
+    "and   %[tb], %[m], %[wb], lsr #8\n\t"             \
+    "and   %[wa], %[m], %[wa], lsr #12\n\t"            \
+    "and   %[wb], %[m], %[wb], lsr #12\n\t"            \
+    "smlad %[aa], %[ta], %[p0], %[aa]\n\t"             \
+    "smlad %[ab], %[tb], %[p0], %[ab]\n\t"
+
+// A word followed by another in the block: its loads.
+#define AGM_Q4_WORD2                                   \
+    AGM_Q4_WORD2_HEAD                                  \
+    "smlad %[aa], %[wa], %[p1], %[aa]\n\t"             \
+    "smlad %[ab], %[wb], %[p1], %[ab]\n\t"             \
+    "ldr   %[wa], [%[ca]], #4\n\t"                     \
+    "ldr   %[wb], [%[cb]], #4\n\t"                     \
+    "ldmia %[pp]!, {%[p0], %[p1]}\n\t"
+
+// The block's last word: then its 8 * sum(q) word (bit 16: the last block).
+#define AGM_Q4_WORD2_LAST                              \
+    AGM_Q4_WORD2_HEAD                                  \
+    "ldr   %[ta], [%[pp]], #4\n\t"                     \
+    "smlad %[aa], %[wa], %[p1], %[aa]\n\t"             \
+    "smlad %[ab], %[wb], %[p1], %[ab]\n\t"
+
+// out[2b], out[2b + 1] = the block-b sums of (u - 8) * q of the rows whose
+// codes start at ca and cb.
+inline void q4_rows2(const uint8_t* ca, const uint8_t* cb, const uint32_t* pp, int32_t* out) {
     const uint32_t m = 0x000F000Fu;
-    int32_t a;
-    uint32_t t0, t1, w, p0, p1, p2, p3;
+    int32_t aa, ab;
+    uint32_t ta, tb, wa, wb, p0, p1;
     __asm__ __volatile__(
-        "ldr   %[w], [%[c]], #4\n\t"
-        "ldmia %[pp]!, {%[p0], %[p1]}\n\t"
-        "ldmia %[pp]!, {%[p2], %[p3]}\n\t"
         "1:\n\t"
-        "mov   %[a], #0\n\t"
-        "pld   [%[c], #60]\n\t"
-        AGM_Q4_WORD AGM_Q4_WORD AGM_Q4_WORD
-        /* the last word: the block's 8 * sum(q) comes in p0 */
-        "and   %[t0], %[m], %[w]\n\t"
-        "and   %[t1], %[m], %[w], lsr #4\n\t"
-        "smlad %[a], %[t0], %[p0], %[a]\n\t"
-        "and   %[t0], %[m], %[w], lsr #8\n\t"
-        "smlad %[a], %[t1], %[p1], %[a]\n\t"
-        "and   %[t1], %[m], %[w], lsr #12\n\t"
-        "ldr   %[p0], [%[pp]], #4\n\t"
-        "smlad %[a], %[t0], %[p2], %[a]\n\t"
-        "ldr   %[w], [%[c]], #4\n\t"
-        "smlad %[a], %[t1], %[p3], %[a]\n\t"
-        "ldmia %[pp]!, {%[p2], %[p3]}\n\t"  /* the next block's first pairs, in p2, p3 */
-        "sub   %[a], %[a], %[p0]\n\t"
-        "mov   %[p0], %[p2]\n\t"
-        "mov   %[p1], %[p3]\n\t"
-        "ldmia %[pp]!, {%[p2], %[p3]}\n\t"
-        "str   %[a], [%[out]], #4\n\t"
-        "cmp   %[c], %[end]\n\t"
-        "bls   1b\n\t"
-        : [c] "+r"(codes), [pp] "+r"(pairs), [out] "+r"(out), [a] "=&r"(a), [t0] "=&r"(t0), [t1] "=&r"(t1),
-          [w] "=&r"(w), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), [p3] "=&r"(p3)
-        : [m] "r"(m), [end] "r"(end)
+        "ldr   %[wa], [%[ca]], #4\n\t"
+        "ldr   %[wb], [%[cb]], #4\n\t"
+        "ldmia %[pp]!, {%[p0], %[p1]}\n\t"
+        "pld   [%[ca], #60]\n\t"
+        "pld   [%[cb], #60]\n\t"
+        "mov   %[aa], #0\n\t"
+        "mov   %[ab], #0\n\t"
+        AGM_Q4_WORD2 AGM_Q4_WORD2 AGM_Q4_WORD2 AGM_Q4_WORD2_LAST
+        "sxth  %[tb], %[ta]\n\t"
+        "sub   %[aa], %[aa], %[tb]\n\t"
+        "sub   %[ab], %[ab], %[tb]\n\t"
+        "str   %[aa], [%[out]], #4\n\t"
+        "str   %[ab], [%[out]], #4\n\t"
+        "tst   %[ta], #0x10000\n\t"
+        "beq   1b\n\t"
+        : [ca] "+r"(ca), [cb] "+r"(cb), [pp] "+r"(pp), [out] "+r"(out), [aa] "=&r"(aa), [ab] "=&r"(ab),
+          [ta] "=&r"(ta), [tb] "=&r"(tb), [wa] "=&r"(wa), [wb] "=&r"(wb), [p0] "=&r"(p0), [p1] "=&r"(p1)
+        : [m] "r"(m)
         : "cc", "memory");
 }
 
@@ -93,19 +95,21 @@ void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uin
         return;
     }
     const size_t codes_at = 4 + (n_blocks + 3) / 4 * 4;
-    int32_t sums[kQ4MaxBlocks];
-    // every row but the last: its word past the row is the next row's
-    for (uint32_t r = 0; r + 1 < rows; ++r) {
-        const uint8_t* row = w + (size_t)r * row_stride;
-        q4_row_blocks(row + codes_at, pairs, n_blocks, sums);
-        const uint8_t* s = row + 4;
-        int32_t total = 0;
-        for (uint32_t b = 0; b < n_blocks; ++b) total += (int32_t)s[b] * sums[b];
-        acc[r] = total;
+    int32_t sums[2 * kQ4MaxBlocks];
+    uint32_t r = 0;
+    for (; r + 2 <= rows; r += 2) {
+        const uint8_t* ra = w + (size_t)r * row_stride;
+        const uint8_t* rb = ra + row_stride;
+        q4_rows2(ra + codes_at, rb + codes_at, pairs, sums);
+        int32_t ta = 0, tb = 0;
+        for (uint32_t b = 0; b < n_blocks; ++b) {
+            ta += (int32_t)ra[4 + b] * sums[2 * b];
+            tb += (int32_t)rb[4 + b] * sums[2 * b + 1];
+        }
+        acc[r] = ta;
+        acc[r + 1] = tb;
     }
-    const uint32_t last = rows - 1;  // (rows >= 1: n_blocks > 0 was checked, rows 0 returns below)
-    if (rows > 0)
-        matvec_q4_i8__ref(w + (size_t)last * row_stride, row_stride, 1, n_blocks, q, pairs, acc + last);
+    if (r < rows) matvec_q4_i8__ref(w + (size_t)r * row_stride, row_stride, 1, n_blocks, q, pairs, acc + r);
 }
 
 }  // namespace agm

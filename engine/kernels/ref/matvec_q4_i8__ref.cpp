@@ -41,7 +41,8 @@ void q4_pairs(const int8_t* q, uint32_t n_blocks, uint32_t* pairs) {
                 out[4 * j + k] = ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
                 sum += lo + hi;
             }
-        out[16] = (uint32_t)(8 * sum);
+        // 8 * sum in the low halfword (|8 * sum| <= 32,512), bit 16 marks the last block
+        out[16] = ((uint32_t)(8 * sum) & 0xFFFFu) | (b + 1 == n_blocks ? 0x10000u : 0u);
     }
 }
 
