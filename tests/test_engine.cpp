@@ -137,6 +137,12 @@ TEST_CASE("golden: the model converted with the tl5_r4 packing (lookup-table ker
     check_golden_on(c.m, "once-upon-a-time", "Once upon a time");
 }
 
+TEST_CASE("golden: the model converted with the t2_b128 packing (bit-plane kernel)") {
+    Converted c(agm_test::model_3m_dir() + "/tokenizer.bin", AGM_TYPE_T2_B128);
+    check_golden_on(c.m, "empty-prompt", "");
+    check_golden_on(c.m, "once-upon-a-time", "Once upon a time");
+}
+
 namespace {
 
 // Figures of a lossy embedding type against the exact file (the golden ids

@@ -34,8 +34,8 @@ void usage(FILE* f) {
                  "               (default: tokenizer.bin beside INPUT, if present)\n"
                  "  --bit-order  where the first weight of each packed byte sits in the ak42\n"
                  "               file: msb (bits 7..6, bitllama2.c's export; default) or lsb\n"
-                 "  --packing    ternary weights as t2 (t2_b128, 2 bits/weight; default) or\n"
-                 "               tl5 (tl5_r4, 1.6 bits/weight, the ARM11 lookup-table kernel's)\n"
+                 "  --packing    ternary weights as tl5 (tl5_r4, 1.6 bits/weight, the ARM11\n"
+                 "               lookup-table kernels'; default) or t2 (t2_b128, 2 bits/weight)\n"
                  "  --embedding  the embedding and classifier as f32 (exact; default), q4\n"
                  "               (q4_b32: 4.3 bits/value, 4-bit values with block scales) or\n"
                  "               tl5 (tl5_r4s: 1.6 bits/value, ternary with a scale per row)\n");
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     std::signal(SIGXFSZ, SIG_IGN);
     std::string input, output, tokenizer;
     agm::BitOrder order = agm::BitOrder::Msb;
-    uint32_t packing = AGM_TYPE_T2_B128;
+    uint32_t packing = AGM_TYPE_TL5_R4;
     uint32_t embedding = AGM_TYPE_F32;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
