@@ -61,13 +61,6 @@ int fail(const char* what, const agm_error& e) {
     return 1;
 }
 
-int32_t argmax(const float* x, uint32_t n) {
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < n; ++i)
-        if (x[i] > x[best]) best = i;
-    return (int32_t)best;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,11 +147,11 @@ int main(int argc, char** argv) {
 
     std::vector<int32_t> ids((size_t)tokens + 1);
     int32_t next = 1;  // BOS
+    agm_sampler sampler;
+    agm_sampler_init(&sampler, nullptr);  // greedy
     if (decode) {
         if (agm_session_feed(s, &next, 1, &e) != AGM_OK) return fail("feed", e);
-        next = argmax(agm_session_logits(s), c.vocab_size);
-        agm_sampler sampler;
-        agm_sampler_init(&sampler, nullptr);  // greedy
+        if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
         agm_perf_begin();
         for (long i = 0; i < tokens; ++i) {
             ids[(size_t)i] = next;
@@ -177,7 +170,7 @@ int main(int argc, char** argv) {
         agm_perf_begin();
         if (agm_session_feed(s, ids.data(), (size_t)tokens, &e) != AGM_OK) return fail("feed", e);
         agm_perf_end();
-        next = argmax(agm_session_logits(s), c.vocab_size);
+        if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
     }
 
     std::printf("mode=%s\ntokens=%ld\nkv=%s\n", mode.c_str(), tokens,

@@ -192,14 +192,18 @@ Closeness closeness(uint32_t embedding) {
     return r;
 }
 
+void report(const char* what, const Closeness& r) {
+    MESSAGE(what << " embedding: file " << r.file_bytes << " bytes (f32: " << r.exact_file_bytes
+            << "); max |logit - f32 logit| (less their mean) " << r.max_diff << ", mean of the per-position max "
+            << r.mean_diff << "; top-1 equal at " << r.top1 << "/256 positions; greedy: " << r.leading
+            << " leading ids equal the golden ones");
+}
+
 }  // namespace
 
 TEST_CASE("the model with a q4_b32 embedding and classifier stays close to f32") {
     const Closeness r = closeness(AGM_TYPE_Q4_B32);
-    MESSAGE("q4_b32 embedding: file " << r.file_bytes << " bytes (f32: " << r.exact_file_bytes
-            << "); max |logit - f32 logit| (less their mean) " << r.max_diff << ", mean of the per-position max "
-            << r.mean_diff << "; top-1 equal at " << r.top1 << "/256 positions; greedy: " << r.leading
-            << " leading ids equal the golden ones");
+    report("q4_b32", r);
     // Measured: 3.70, 2.29, 246, 57 (docs/performance.md).
     CHECK(r.file_bytes < r.exact_file_bytes);
     CHECK(r.max_diff < 5.0);
@@ -210,10 +214,7 @@ TEST_CASE("the model with a q4_b32 embedding and classifier stays close to f32")
 
 TEST_CASE("the model with a ternary (tl5_r4s) embedding and classifier: what it costs") {
     const Closeness r = closeness(AGM_TYPE_TL5_R4S);
-    MESSAGE("tl5_r4s embedding: file " << r.file_bytes << " bytes (f32: " << r.exact_file_bytes
-            << "); max |logit - f32 logit| (less their mean) " << r.max_diff << ", mean of the per-position max "
-            << r.mean_diff << "; top-1 equal at " << r.top1 << "/256 positions; greedy: " << r.leading
-            << " leading ids equal the golden ones");
+    report("tl5_r4s", r);
     CHECK(r.file_bytes < r.exact_file_bytes);
     CHECK(r.top1 > 0);
 }

@@ -13,11 +13,9 @@
 // four words per trip.
 //
 // The word after a quad's slice is loaded before it is known to be needed:
-// it is always inside the matrix except after the last quad's last tile,
-// which the portable loop does instead. PLD: the two cache lines of the
+// it is always inside the matrix except after the last quad's last tile:
+// the portable loop does that quad. PLD: the two cache lines of the
 // slice two quads ahead.
-#include <cstring>
-
 #include "agm/format.h"
 #include "kernels/kernels.h"
 
@@ -45,42 +43,40 @@ constexpr uint32_t kGroupBytes = AGM_TL5_TABLE_STRIDE * 2;  // 488: an ARM immed
     "add   %[a2], %[a2], %[i2]\n\t"                  \
     "add   %[a3], %[a3], %[i3]\n\t"
 
+// The loop over a slice's words, four per trip, then the rest one by one;
+// WORD processes one word and loads the next (the first is loaded here).
+#define AGM_TL5_SLICE_LOOP(WORD)                       \
+    "ldr   %[w], [%[p]], #4\n\t"                       \
+    "subs  %[n], %[n], #4\n\t"                         \
+    "blo   2f\n\t"                                     \
+    "1:\n\t" WORD WORD WORD WORD                       \
+    "subs  %[n], %[n], #4\n\t"                         \
+    "bhs   1b\n\t"                                     \
+    "2:\n\t"                                           \
+    "adds  %[n], %[n], #4\n\t"                         \
+    "beq   3f\n\t"                                     \
+    "4:\n\t" WORD                                      \
+    "subs  %[n], %[n], #1\n\t"                         \
+    "bne   4b\n\t"                                     \
+    "3:\n\t"
+
+#define AGM_TL5_SLICE_OPERANDS                                                                     \
+    : [p] "+r"(p), [tab] "+r"(tab), [n] "+r"(words), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), \
+      [a3] "+r"(a3), [w] "=&r"(w), [i0] "=&r"(i0), [i1] "=&r"(i1), [i2] "=&r"(i2), [i3] "=&r"(i3)  \
+    : [m] "r"(m)                                                                                 \
+    : "cc", "memory"
+
 // Adds the slice of `words` words at p (group tables from tab) to a[0..3];
 // reads one word past the slice.
 inline void slice(const uint8_t* p, const uint8_t* tab, uint32_t words, int32_t* a) {
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
     uint32_t w, i0, i1, i2, i3;
     const uint32_t m = 0x1FEu;
-    __asm__ __volatile__(
-        "ldr   %[w], [%[p]], #4\n\t"
-        "subs  %[n], %[n], #4\n\t"
-        "blo   2f\n\t"
-        "1:\n\t"
-        AGM_TL5_WORD AGM_TL5_WORD AGM_TL5_WORD AGM_TL5_WORD
-        "subs  %[n], %[n], #4\n\t"
-        "bhs   1b\n\t"
-        "2:\n\t"
-        "adds  %[n], %[n], #4\n\t"
-        "beq   3f\n\t"
-        "4:\n\t"
-        AGM_TL5_WORD
-        "subs  %[n], %[n], #1\n\t"
-        "bne   4b\n\t"
-        "3:\n\t"
-        : [p] "+r"(p), [tab] "+r"(tab), [n] "+r"(words), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-          [a3] "+r"(a3), [w] "=&r"(w), [i0] "=&r"(i0), [i1] "=&r"(i1), [i2] "=&r"(i2), [i3] "=&r"(i3)
-        : [m] "r"(m)
-        : "cc", "memory");
+    __asm__ __volatile__(AGM_TL5_SLICE_LOOP(AGM_TL5_WORD) AGM_TL5_SLICE_OPERANDS);
     a[0] = a0;
     a[1] = a1;
     a[2] = a2;
     a[3] = a3;
-}
-
-inline int32_t entry(const uint8_t* tab, uint32_t offset) {
-    int16_t v;
-    std::memcpy(&v, tab + offset, 2);
-    return v;
 }
 
 }  // namespace
@@ -107,18 +103,11 @@ void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups
             __builtin_prefetch(p + 2 * quad_bytes + 32);
             slice(p, tab, words, a);
         }
-        if (fast_quads == n_quads) continue;
-        // the matrix's last slice, without reading past its end
-        const uint8_t* t = tab;
-        for (uint32_t i = 0; i < words; ++i, p += 4, t += kGroupBytes) {
-            uint32_t word;
-            std::memcpy(&word, p, 4);
-            a[0] += entry(t, (word << 1) & 0x1FEu);
-            a[1] += entry(t, (word >> 7) & 0x1FEu);
-            a[2] += entry(t, (word >> 15) & 0x1FEu);
-            a[3] += entry(t, (word >> 23) & 0x1FEu);
-        }
     }
+    // The last quad's last slice ends the matrix (skipped above, so that
+    // nothing reads past it): that quad again, whole, by the portable loop.
+    tmatvec_tl5_i8__lut(w + (size_t)(n_quads - 1) * quad_bytes, 1, n_groups, nullptr, table,
+                        acc + 4 * (n_quads - 1));
 }
 
 namespace {
@@ -205,26 +194,7 @@ constexpr uint32_t kGroupBytes2 = AGM_TL5_TABLE_STRIDE * 4;  // 976: an ARM imme
 inline void slice2(const uint8_t* p, const uint8_t* tab, uint32_t words, uint32_t* out) {
     uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, w, i0, i1, i2, i3;
     const uint32_t m = 0x3FCu;
-    __asm__ __volatile__(
-        "ldr   %[w], [%[p]], #4\n\t"
-        "subs  %[n], %[n], #4\n\t"
-        "blo   2f\n\t"
-        "1:\n\t"
-        AGM_TL5_WORD2 AGM_TL5_WORD2 AGM_TL5_WORD2 AGM_TL5_WORD2
-        "subs  %[n], %[n], #4\n\t"
-        "bhs   1b\n\t"
-        "2:\n\t"
-        "adds  %[n], %[n], #4\n\t"
-        "beq   3f\n\t"
-        "4:\n\t"
-        AGM_TL5_WORD2
-        "subs  %[n], %[n], #1\n\t"
-        "bne   4b\n\t"
-        "3:\n\t"
-        : [p] "+r"(p), [tab] "+r"(tab), [n] "+r"(words), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-          [a3] "+r"(a3), [w] "=&r"(w), [i0] "=&r"(i0), [i1] "=&r"(i1), [i2] "=&r"(i2), [i3] "=&r"(i3)
-        : [m] "r"(m)
-        : "cc", "memory");
+    __asm__ __volatile__(AGM_TL5_SLICE_LOOP(AGM_TL5_WORD2) AGM_TL5_SLICE_OPERANDS);
     out[0] = a0;
     out[1] = a1;
     out[2] = a2;
