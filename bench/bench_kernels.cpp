@@ -186,6 +186,24 @@ int main(int argc, char** argv) {
                     }
                     report(st, sh);
                 }));
+            // two tokens at once (prompt processing): the counters count
+            // both tokens' products
+            apply_iterations(benchmark::RegisterBenchmark(("tmatvec_tl5_i8x2/" + tag).c_str(),
+                [ks, sh](benchmark::State& st) {
+                    Data d = make(sh);
+                    std::vector<int8_t> qb(d.q.rbegin(), d.q.rend());  // a second input
+                    for (size_t i = sh.cols; i < qb.size(); ++i) qb[i] = 0;
+                    std::vector<uint32_t> table2((size_t)d.n_groups * AGM_TL5_TABLE_STRIDE);
+                    std::vector<int32_t> acc_b(d.acc.size());
+                    ks->tl5_table_x2(d.q.data(), qb.data(), d.n_groups, table2.data());
+                    for (auto _ : st) {
+                        ks->tmatvec_tl5_i8x2(d.tl5.data(), d.n_quads, d.n_groups, d.q.data(), qb.data(),
+                                             table2.data(), d.acc.data(), acc_b.data());
+                        benchmark::DoNotOptimize(d.acc.data());
+                        benchmark::DoNotOptimize(acc_b.data());
+                    }
+                    report(st, Shape{sh.model, sh.what, 2 * sh.rows, sh.cols});
+                }));
         }
         for (const ClassifierShape& sh : kClassifiers) register_classifier(ks, sh);
         for (const AttentionShape& sh : kAttention) register_attention(ks, sh);

@@ -23,7 +23,63 @@ namespace agm {
 namespace {
 
 // sums[j] = sum_i q[i] * k[j * stride + i], i = 0..n-1 in order, for the four
-// rows j = 0..3; n a multiple of 4, at least 4.
+// rows j = 0..3; n a multiple of 4, at least 4. STREAM: the rows are weights
+// streamed from DRAM (the classifier): a PLD per row and chunk, two lines
+// ahead (each 32-byte line gets two; the attention's rows are short).
+#define AGM_DOTS4_ASM(PLDS)                                                                 \
+        "fmsr    s24, %[zero]\n\t" \
+        "fcpys   s25, s24\n\t" \
+        "fcpys   s26, s24\n\t" \
+        "fcpys   s27, s24\n\t" \
+        "1:\n\t" \
+        "fldmias %[qp]!, {s16-s19}\n\t" \
+        PLDS \
+        "fldmias %[k0]!, {s0-s3}\n\t" \
+        "fldmias %[k1]!, {s4-s7}\n\t" \
+        "fldmias %[k2]!, {s8-s11}\n\t" \
+        "fldmias %[k3]!, {s12-s15}\n\t" \
+        "fmuls   s0, s16, s0\n\t" \
+        "fmuls   s4, s16, s4\n\t" \
+        "fmuls   s8, s16, s8\n\t" \
+        "fmuls   s12, s16, s12\n\t" \
+        "fmuls   s1, s17, s1\n\t" \
+        "fmuls   s5, s17, s5\n\t" \
+        "fmuls   s9, s17, s9\n\t" \
+        "fmuls   s13, s17, s13\n\t" \
+        "fmuls   s2, s18, s2\n\t" \
+        "fmuls   s6, s18, s6\n\t" \
+        "fmuls   s10, s18, s10\n\t" \
+        "fmuls   s14, s18, s14\n\t" \
+        "fmuls   s3, s19, s3\n\t" \
+        "fmuls   s7, s19, s7\n\t" \
+        "fmuls   s11, s19, s11\n\t" \
+        "fmuls   s15, s19, s15\n\t" \
+        "fadds   s24, s24, s0\n\t" \
+        "fadds   s25, s25, s4\n\t" \
+        "fadds   s26, s26, s8\n\t" \
+        "fadds   s27, s27, s12\n\t" \
+        "fadds   s24, s24, s1\n\t" \
+        "fadds   s25, s25, s5\n\t" \
+        "fadds   s26, s26, s9\n\t" \
+        "fadds   s27, s27, s13\n\t" \
+        "fadds   s24, s24, s2\n\t" \
+        "fadds   s25, s25, s6\n\t" \
+        "fadds   s26, s26, s10\n\t" \
+        "fadds   s27, s27, s14\n\t" \
+        "fadds   s24, s24, s3\n\t" \
+        "fadds   s25, s25, s7\n\t" \
+        "fadds   s26, s26, s11\n\t" \
+        "fadds   s27, s27, s15\n\t" \
+        "subs    %[chunks], %[chunks], #1\n\t" \
+        "bne     1b\n\t" \
+        "fstmias %[out], {s24-s27}\n\t" \
+        : [qp] "+r"(qp), [k0] "+r"(k0), [k1] "+r"(k1), [k2] "+r"(k2), [k3] "+r"(k3), \
+          [chunks] "+r"(chunks) \
+        : [zero] "r"(zero), [out] "r"(sums) \
+        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", \
+          "s14", "s15", "s16", "s17", "s18", "s19", "s24", "s25", "s26", "s27", "cc", "memory"
+
+template <bool STREAM>
 inline void dots4(const float* q, const float* k, size_t stride, uint32_t n, float* sums) {
     const float* k0 = k;
     const float* k1 = k0 + stride;
@@ -31,57 +87,12 @@ inline void dots4(const float* q, const float* k, size_t stride, uint32_t n, flo
     const float* k3 = k2 + stride;
     const float* qp = q;
     uint32_t chunks = n / 4, zero = 0;
-    __asm__ __volatile__(
-        "fmsr    s24, %[zero]\n\t"
-        "fcpys   s25, s24\n\t"
-        "fcpys   s26, s24\n\t"
-        "fcpys   s27, s24\n\t"
-        "1:\n\t"
-        "fldmias %[qp]!, {s16-s19}\n\t"
-        "fldmias %[k0]!, {s0-s3}\n\t"
-        "fldmias %[k1]!, {s4-s7}\n\t"
-        "fldmias %[k2]!, {s8-s11}\n\t"
-        "fldmias %[k3]!, {s12-s15}\n\t"
-        "fmuls   s0, s16, s0\n\t"
-        "fmuls   s4, s16, s4\n\t"
-        "fmuls   s8, s16, s8\n\t"
-        "fmuls   s12, s16, s12\n\t"
-        "fmuls   s1, s17, s1\n\t"
-        "fmuls   s5, s17, s5\n\t"
-        "fmuls   s9, s17, s9\n\t"
-        "fmuls   s13, s17, s13\n\t"
-        "fmuls   s2, s18, s2\n\t"
-        "fmuls   s6, s18, s6\n\t"
-        "fmuls   s10, s18, s10\n\t"
-        "fmuls   s14, s18, s14\n\t"
-        "fmuls   s3, s19, s3\n\t"
-        "fmuls   s7, s19, s7\n\t"
-        "fmuls   s11, s19, s11\n\t"
-        "fmuls   s15, s19, s15\n\t"
-        "fadds   s24, s24, s0\n\t"
-        "fadds   s25, s25, s4\n\t"
-        "fadds   s26, s26, s8\n\t"
-        "fadds   s27, s27, s12\n\t"
-        "fadds   s24, s24, s1\n\t"
-        "fadds   s25, s25, s5\n\t"
-        "fadds   s26, s26, s9\n\t"
-        "fadds   s27, s27, s13\n\t"
-        "fadds   s24, s24, s2\n\t"
-        "fadds   s25, s25, s6\n\t"
-        "fadds   s26, s26, s10\n\t"
-        "fadds   s27, s27, s14\n\t"
-        "fadds   s24, s24, s3\n\t"
-        "fadds   s25, s25, s7\n\t"
-        "fadds   s26, s26, s11\n\t"
-        "fadds   s27, s27, s15\n\t"
-        "subs    %[chunks], %[chunks], #1\n\t"
-        "bne     1b\n\t"
-        "fstmias %[out], {s24-s27}\n\t"
-        : [qp] "+r"(qp), [k0] "+r"(k0), [k1] "+r"(k1), [k2] "+r"(k2), [k3] "+r"(k3),
-          [chunks] "+r"(chunks)
-        : [zero] "r"(zero), [out] "r"(sums)
-        : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
-          "s14", "s15", "s16", "s17", "s18", "s19", "s24", "s25", "s26", "s27", "cc", "memory");
+    if (STREAM) {
+        __asm__ __volatile__(AGM_DOTS4_ASM("pld     [%[k0], #64]\n\t" "pld     [%[k1], #64]\n\t"
+                                           "pld     [%[k2], #64]\n\t" "pld     [%[k3], #64]\n\t"));
+    } else {
+        __asm__ __volatile__(AGM_DOTS4_ASM(""));
+    }
 }
 
 }  // namespace
@@ -95,7 +106,7 @@ void attn_scores_f32__vfp(const float* q, const float* k, size_t stride, uint32_
     uint32_t t = 0;
     for (; t + 4 <= n_pos; t += 4) {
         float sums[4];
-        dots4(q, k + (size_t)t * stride, stride, n, sums);
+        dots4<false>(q, k + (size_t)t * stride, stride, n, sums);
         att[t] = sums[0] / root;
         att[t + 1] = sums[1] / root;
         att[t + 2] = sums[2] / root;
@@ -110,7 +121,7 @@ void matvec_f32__vfp(const float* w, uint32_t rows, uint32_t cols, const float* 
         return;
     }
     uint32_t r = 0;
-    for (; r + 4 <= rows; r += 4) dots4(x, w + (size_t)r * cols, cols, cols, y + r);
+    for (; r + 4 <= rows; r += 4) dots4<true>(x, w + (size_t)r * cols, cols, cols, y + r);
     if (r < rows) matvec_f32__ref(w + (size_t)r * cols, rows - r, cols, x, y + r);
 }
 

@@ -53,6 +53,7 @@ void tmatvec_t2_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, ui
         for (uint32_t b = 0; b < n_blocks; ++b) {
             const uint8_t* blk = row + (size_t)b * 32;
             const int8_t* qb = q + (size_t)b * 128;
+            __builtin_prefetch(blk + 64);  // PLD: a block is one 32-byte line; two ahead
             for (uint32_t j = 0; j < 32; j += 4) {
                 const uint32_t word = load_word(blk + j);
                 biased = pair_step<0>(word, load_word(qb + j), biased);
