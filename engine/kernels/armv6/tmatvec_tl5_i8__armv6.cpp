@@ -13,9 +13,11 @@
 // four words per trip.
 //
 // The word after a quad's slice is loaded before it is known to be needed:
-// it is always inside the matrix except after the last quad's last tile:
-// the portable loop does that quad. PLD: the two cache lines of the
+// it is always inside the matrix except after the last quad's last tile,
+// which a plain loop does instead. PLD: the two cache lines of the
 // slice two quads ahead.
+#include <cstring>
+
 #include "agm/format.h"
 #include "kernels/kernels.h"
 
@@ -79,6 +81,12 @@ inline void slice(const uint8_t* p, const uint8_t* tab, uint32_t words, int32_t*
     a[3] = a3;
 }
 
+inline int32_t entry(const uint8_t* tab, uint32_t offset) {
+    int16_t v;
+    std::memcpy(&v, tab + offset, 2);  // an aligned halfword: LDRSH
+    return v;
+}
+
 }  // namespace
 
 void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* /*q*/,
@@ -103,11 +111,20 @@ void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups
             __builtin_prefetch(p + 2 * quad_bytes + 32);
             slice(p, tab, words, a);
         }
+        if (fast_quads == n_quads) continue;
+        // The matrix's last slice, without reading past its end (the loop
+        // of tmatvec_tl5_i8__lut, for one slice: cheaper than a second pass
+        // over the whole quad).
+        const uint8_t* t = tab;
+        for (uint32_t i = 0; i < words; ++i, p += 4, t += kGroupBytes) {
+            uint32_t word;
+            std::memcpy(&word, p, 4);
+            a[0] += entry(t, (word << 1) & 0x1FEu);
+            a[1] += entry(t, (word >> 7) & 0x1FEu);
+            a[2] += entry(t, (word >> 15) & 0x1FEu);
+            a[3] += entry(t, (word >> 23) & 0x1FEu);
+        }
     }
-    // The last quad's last slice ends the matrix (skipped above, so that
-    // nothing reads past it): that quad again, whole, by the portable loop.
-    tmatvec_tl5_i8__lut(w + (size_t)(n_quads - 1) * quad_bytes, 1, n_groups, nullptr, table,
-                        acc + 4 * (n_quads - 1));
 }
 
 namespace {
