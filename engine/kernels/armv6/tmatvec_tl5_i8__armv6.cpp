@@ -20,6 +20,7 @@
 
 #include "agm/format.h"
 #include "kernels/kernels.h"
+#include "kernels/portable/tl5_table_build.h"
 
 #if defined(__ARM_FEATURE_SIMD32)
 
@@ -168,18 +169,7 @@ inline void triple(int16_t* t, uint32_t n, int32_t x) {
 }  // namespace
 
 void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table) {
-    for (uint32_t g = 0; g < n_groups; ++g) {
-        int16_t* t = table + (size_t)g * AGM_TL5_TABLE_STRIDE;
-        const int8_t* x = q + 5 * g;
-        t[0] = (int16_t)-x[0];
-        t[1] = 0;
-        t[2] = x[0];
-        triple(t, 3, x[1]);
-        triple(t, 9, x[2]);
-        triple(t, 27, x[3]);
-        triple(t, 81, x[4]);
-        t[AGM_TL5_CODES] = 0;
-    }
+    tl5_table_build(q, n_groups, table, triple);
 }
 
 namespace {
