@@ -2,6 +2,7 @@
 // (decode each weight, multiply) on seeded random shapes and edge cases,
 // compared exactly. Set AGM_TEST_SEED to replay a failure.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -149,31 +150,60 @@ TEST_CASE("matvec_f32: sequential sums, every variant bit-identical to the plain
 
 namespace {
 
+// The first element of v at or after an 8-byte boundary.
+template <typename T>
+T* align8(std::vector<T>& v) {
+    T* p = v.data();
+    while (reinterpret_cast<uintptr_t>(p) & 7u) ++p;
+    return p;
+}
+
+// Where the buffers a kernel gets start, past an 8-byte boundary:
+// the weights are only promised 4-byte alignment, the table 2-byte, the
+// sums 4-byte (the session's arena aligns all to 64).
+struct Offsets {
+    uint32_t w_bytes = 0;        // 0 or 4
+    uint32_t table_entries = 0;  // int16 entries: 0 (8-byte aligned), 1 (2-byte), 2 (4-byte)
+    uint32_t acc_entries = 0;    // int32 entries: 0 or 1
+};
+
 // Packs with the format's shared packer (agm/ternary.h), runs every variant's
 // table builder and product, and compares with the plain-multiply oracle.
+// A write past the table or past the sums fails the check too.
 void check_tl5(uint32_t rows, uint32_t cols, const std::vector<int8_t>& w, const std::vector<int8_t>& q_in,
-               const char* what, uint64_t seed) {
+               const char* what, uint64_t seed, Offsets off = Offsets()) {
     std::vector<uint8_t> packed;
     agm::Error err;
     REQUIRE(agm::pack_ternary(AGM_TYPE_TL5_R4, w.data(), rows, cols, &packed, &err));
     const uint32_t n_groups = (cols + 4) / 5, n_quads = (rows + 3) / 4;
+    std::vector<uint8_t> w_store(packed.size() + off.w_bytes + 8);
+    uint8_t* w_at = align8(w_store) + off.w_bytes;
+    std::memcpy(w_at, packed.data(), packed.size());
     std::vector<int8_t> q(n_groups * 5, 0);
     std::memcpy(q.data(), q_in.data(), cols);
     Ternary t{rows, cols, w, {}, 0, 0};
     const std::vector<int32_t> want = oracle(t, q_in);
     std::vector<int16_t> want_table(n_groups * AGM_TL5_TABLE_STRIDE);
     agm::tl5_table__ref(q.data(), n_groups, want_table.data());
+    const size_t table_size = (size_t)n_groups * AGM_TL5_TABLE_STRIDE, acc_size = (size_t)n_quads * 4;
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     for (size_t k = 0; k < n_sets; ++k) {
-        INFO("variant " << sets[k].name << ", " << what << ", rows " << rows << ", cols " << cols << ", seed " << seed);
-        std::vector<int16_t> table(n_groups * AGM_TL5_TABLE_STRIDE, 0x5A5A);
-        sets[k].tl5_table(q.data(), n_groups, table.data());
-        CHECK(table == want_table);
-        std::vector<int32_t> got(n_quads * 4, 0x5A5A5A5A);
-        sets[k].tmatvec_tl5_i8(packed.data(), n_quads, n_groups, q.data(), table.data(), got.data());
-        got.resize(rows);  // the padding rows of the last quad are zero weights
-        CHECK(got == want);
+        INFO("variant " << sets[k].name << ", " << what << ", rows " << rows << ", cols " << cols << ", offsets "
+                        << off.w_bytes << "/" << off.table_entries << "/" << off.acc_entries << ", seed " << seed);
+        std::vector<int16_t> table_store(table_size + off.table_entries + 8, 0x5A5A);
+        int16_t* table = align8(table_store) + off.table_entries;
+        sets[k].tl5_table(q.data(), n_groups, table);
+        CHECK(std::vector<int16_t>(table, table + table_size) == want_table);
+        CHECK(table[table_size] == 0x5A5A);
+        std::vector<int32_t> acc_store(acc_size + off.acc_entries + 3, 0x5A5A5A5A);
+        int32_t* got = align8(acc_store) + off.acc_entries;
+        sets[k].tmatvec_tl5_i8(w_at, n_quads, n_groups, q.data(), table, got);
+        // the padding rows of the last quad are zero weights
+        CHECK(std::vector<int32_t>(got, got + rows) == want);
+        for (uint32_t r = rows; r < n_quads * 4; ++r) CHECK(got[r] == 0);
+        CHECK(got[acc_size] == 0x5A5A5A5A);
+        if (off.acc_entries) CHECK(got[-1] == 0x5A5A5A5A);
     }
 }
 
@@ -243,6 +273,41 @@ TEST_CASE("tmatvec_tl5_i8: edge cases") {
                 for (size_t i = 0; i < q.size(); ++i) q[i] = (int8_t)(q_kind == 0 ? 127 : q_kind == 1 ? -127 : (i % 2 ? 127 : -127));
                 check_tl5(s.rows, s.cols, w, q, "edge", seed);
             }
+        }
+    }
+}
+
+TEST_CASE("tmatvec_tl5_i8: tile boundaries, few groups, unaligned buffers") {
+    // The ARMv6 product runs 16-group tiles, the partial tile first; its
+    // table builder stores words and falls back for a 2-byte-aligned table.
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed ^ 0x7116);
+    const uint32_t group_counts[] = {1, 2, 3, 4, 5, 12, 13, 15, 16, 17, 31, 32, 33, 48, 49, 64};
+    const uint32_t row_counts[] = {1, 4, 5, 8, 11, 16};
+    for (uint32_t n_groups : group_counts) {
+        for (uint32_t rows : row_counts) {
+            for (uint32_t cols : {5 * n_groups, 5 * n_groups - 3}) {
+                if (cols == 0) continue;
+                std::vector<int8_t> w((size_t)rows * cols), q(cols);
+                for (auto& v : w) v = (int8_t)((int)(rng() % 3) - 1);
+                for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
+                Offsets off;
+                off.w_bytes = (uint32_t)(rng() % 2) * 4;
+                off.table_entries = (uint32_t)(rng() % 3);
+                off.acc_entries = (uint32_t)(rng() % 2);
+                check_tl5(rows, cols, w, q, "tiles", seed, off);
+            }
+        }
+        // The largest sums a table entry, a tile and a row reach: every
+        // weight +1 or -1 against activations of +127 or -127.
+        for (int sign = 0; sign < 4; ++sign) {
+            const uint32_t rows = 9, cols = 5 * n_groups;
+            std::vector<int8_t> w((size_t)rows * cols, (int8_t)(sign & 1 ? -1 : 1)), q(cols, (int8_t)(sign & 2 ? -127 : 127));
+            Offsets off;
+            off.w_bytes = 4;
+            off.table_entries = 2;
+            off.acc_entries = 1;
+            check_tl5(rows, cols, w, q, "extreme", seed, off);
         }
     }
 }

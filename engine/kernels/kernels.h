@@ -128,6 +128,10 @@ void tmatvec_t2_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, ui
                           const int8_t* q, int32_t* acc);
 void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
                          const int8_t* q, const uint32_t* pairs, int32_t* acc);
+// Hand-scheduled ARM1176 assembly (ARM state; a Thumb build gets the portable
+// kernels under these names). The table builder takes its fast path when
+// `table` is 4-byte aligned (the session's arena is) and falls back to
+// tl5_table__fast otherwise.
 void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                            const int16_t* table, int32_t* acc);
 void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table);
