@@ -87,8 +87,11 @@ Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
     l.att = take((uint64_t)c.n_heads * n_ctx * 4);        // [n_heads, n_ctx] scores
     l.logits = take((uint64_t)c.vocab_size * 4);          // [vocab]
     // [groups][244] int16 tl5 sums of one input, or int16 pairs of two
-    // (tl5_table_x2): the pairs' size
-    l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_TABLE_STRIDE * 4);
+    // (tl5_table_x2): the pairs' size. Plus 64 bytes: a damaged file's
+    // weight byte above 242 (never written by a converter) makes the kernels
+    // read up to 12 entries past a group's table, 48 bytes past the last
+    // one's pairs; the padding keeps that inside this buffer.
+    l.table = take((max_in + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_TABLE_STRIDE * 4 + 64);
     l.kvrow = take(compact ? c.head_dim * 4 : 0);         // [head_dim] a cached row read back
     // [layer, n_ctx, kv_dim] of f32, f16 or int8 (kv_cache.h)
     const uint64_t cache = (uint64_t)c.n_layers * n_ctx * kv_dim * kv_value_bytes(kv_type);
