@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "agm/quant_rows.h"
 #include "api_util.h"
 #include "kv_cache.h"
 #include "model.h"
@@ -317,31 +318,10 @@ void attention(agm_session* s, const ModelConfig& c, uint32_t l, uint32_t pos, c
 
 // Row r of the embedding as floats: out[cols].
 void embedding_row(const RowMatrix& e, uint32_t r, float* out) {
-    const uint8_t* row = e.data + (size_t)r * e.row_stride;
-    if (e.type == AGM_TYPE_F32) {
-        std::memcpy(out, row, e.cols * sizeof(float));
-        return;
-    }
-    if (e.type == AGM_TYPE_TL5_R4S) {  // digits of row r's bytes (format.h), times its scale
-        const float s = e.row_scale[r];
-        const uint8_t* p = e.data + (size_t)(r / AGM_TL5_ROWS) * e.n_groups * AGM_TL5_ROWS + r % AGM_TL5_ROWS;
-        for (uint32_t g = 0, c = 0; g < e.n_groups; ++g, p += AGM_TL5_ROWS) {
-            uint32_t code = *p;
-            for (uint32_t k = 0; k < AGM_TL5_GROUP && c < e.cols; ++k, ++c, code /= 3)
-                out[c] = (float)((int32_t)(code % 3) - 1) * s;
-        }
-        return;
-    }
-    // q4_b32 (format.h): d * (float)(s * (u - 8))
-    float d;
-    std::memcpy(&d, row, 4);
-    const uint8_t* sc = row + 4;
-    const uint8_t* codes = row + 4 + (e.n_blocks + 3) / 4 * 4;
-    for (uint32_t i = 0; i < e.cols; ++i) {
-        const uint32_t b = i / AGM_Q4_BLOCK, in = i % AGM_Q4_BLOCK, p = in % 8;
-        const uint8_t byte = codes[(size_t)b * AGM_Q4_BLOCK_BYTES + 4 * (in / 8) + p / 2];
-        const int32_t u = p % 2 ? byte >> 4 : byte & 0x0F;
-        out[i] = d * (float)((int32_t)sc[b] * (u - 8));
+    switch (e.type) {
+        case AGM_TYPE_Q4_B32: dequantize_q4_b32_row(e.data, e.cols, r, out); break;
+        case AGM_TYPE_TL5_R4S: dequantize_tl5_r4s_row(e.data, e.rows, e.cols, r, out); break;
+        default: std::memcpy(out, e.data + (size_t)r * e.row_stride, e.cols * sizeof(float)); break;
     }
 }
 

@@ -128,31 +128,4 @@ bool quantize_tl5_r4s(const float* x, uint32_t rows, uint32_t cols, std::vector<
     return true;
 }
 
-void dequantize_tl5_r4s_row(const uint8_t* data, uint32_t rows, uint32_t cols, uint32_t r, float* out) {
-    const uint32_t groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
-    const uint32_t quads = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
-    float s;
-    std::memcpy(&s, data + (size_t)quads * groups * 4 + (size_t)r * 4, 4);
-    for (uint32_t c = 0; c < cols; ++c) {
-        uint32_t code = data[((size_t)(r / 4) * groups + c / AGM_TL5_GROUP) * 4 + r % 4];
-        for (uint32_t k = 0; k < c % AGM_TL5_GROUP; ++k) code /= 3;
-        out[c] = (float)((int)(code % 3) - 1) * s;
-    }
-}
-
-void dequantize_q4_b32_row(const uint8_t* data, uint32_t cols, uint32_t r, float* out) {
-    const uint32_t nb = (cols + AGM_Q4_BLOCK - 1) / AGM_Q4_BLOCK;
-    const uint8_t* row = data + (size_t)(q4_row_bytes(cols) * r);
-    float d;
-    std::memcpy(&d, row, 4);
-    const uint8_t* s = row + 4;
-    const uint8_t* codes = row + 4 + (nb + 3) / 4 * 4;
-    for (uint32_t i = 0; i < cols; ++i) {
-        const uint32_t b = i / AGM_Q4_BLOCK, in = i % AGM_Q4_BLOCK, j = in / 8, p = in % 8;
-        const uint8_t byte = codes[(size_t)b * AGM_Q4_BLOCK_BYTES + 4 * j + p / 2];
-        const int u = p % 2 ? byte >> 4 : byte & 0x0F;
-        out[i] = d * (float)(s[b] * (u - 8));
-    }
-}
-
 }  // namespace agm

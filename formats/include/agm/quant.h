@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agm/error.h"
+#include "agm/quant_rows.h"  // and back: the row readers
 
 namespace agm {
 
@@ -19,18 +20,11 @@ namespace agm {
 bool quantize_q4_b32(const float* x, uint32_t rows, uint32_t cols, std::vector<uint8_t>* out,
                      Error* err);
 
-// Row r of an AGM_TYPE_Q4_B32 tensor as floats: out[cols]. Each value is
-// d * (float)(s * (u - 8)), the formula the engine uses.
-void dequantize_q4_b32_row(const uint8_t* data, uint32_t cols, uint32_t r, float* out);
-
 // Quantises x[rows][cols] into AGM_TYPE_TL5_R4S the BitNet b1.58 way, per
 // row: scale = mean |x| of the row, w = round(x / scale) clipped to -1..1
 // (a zero row: scale 0, weights 0). Refuses non-finite values.
 bool quantize_tl5_r4s(const float* x, uint32_t rows, uint32_t cols, std::vector<uint8_t>* out,
                       Error* err);
-
-// Row r of an AGM_TYPE_TL5_R4S tensor as floats: w * scale (out[cols]).
-void dequantize_tl5_r4s_row(const uint8_t* data, uint32_t rows, uint32_t cols, uint32_t r, float* out);
 
 }  // namespace agm
 
