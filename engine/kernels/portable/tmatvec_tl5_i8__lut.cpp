@@ -22,7 +22,6 @@
 
 #include "agm/format.h"
 #include "kernels/kernels.h"
-#include "kernels/portable/tl5_table_build.h"
 
 namespace agm {
 namespace {
@@ -62,15 +61,21 @@ inline void triple(int16_t* t, int16_t xk) {
 }  // namespace
 
 void tl5_table__fast(const int8_t* q, uint32_t n_groups, int16_t* table) {
-    // each step with its count as a constant: unrolled and scheduled
-    tl5_table_build(q, n_groups, table, [](int16_t* t, uint32_t n, int16_t x) {
-        switch (n) {
-            case 3: triple<3>(t, x); break;
-            case 9: triple<9>(t, x); break;
-            case 27: triple<27>(t, x); break;
-            default: triple<81>(t, x); break;
-        }
-    });
+    // Builds the 243 sums digit by digit: after digit k the first 3^(k+1)
+    // entries hold the sums over digits 0..k. Each step triples the filled
+    // prefix with one subtraction and one addition per entry.
+    for (uint32_t g = 0; g < n_groups; ++g) {
+        int16_t* t = table + (size_t)g * AGM_TL5_TABLE_STRIDE;
+        const int8_t* x = q + 5 * g;
+        t[0] = (int16_t)-x[0];
+        t[1] = 0;
+        t[2] = x[0];
+        triple<3>(t, x[1]);
+        triple<9>(t, x[2]);
+        triple<27>(t, x[3]);
+        triple<81>(t, x[4]);
+        t[AGM_TL5_CODES] = 0;
+    }
 }
 
 void tmatvec_tl5_i8__lut(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* /*q*/,
