@@ -193,7 +193,7 @@ Closeness closeness(uint32_t embedding) {
 }
 
 void report(const char* what, const Closeness& r) {
-    MESSAGE(what << " embedding: file " << r.file_bytes << " bytes (f32: " << r.exact_file_bytes
+    MESSAGE(std::string(what) << " embedding: file " << r.file_bytes << " bytes (f32: " << r.exact_file_bytes
             << "); max |logit - f32 logit| (less their mean) " << r.max_diff << ", mean of the per-position max "
             << r.mean_diff << "; top-1 equal at " << r.top1 << "/256 positions; greedy: " << r.leading
             << " leading ids equal the golden ones");
