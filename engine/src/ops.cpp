@@ -25,21 +25,6 @@ void norm_rms(float* out, const float* x, const float* w, uint32_t n, float eps)
     for (uint32_t i = 0; i < n; ++i) out[i] = w[i] * (z * x[i]);
 }
 
-namespace {
-
-// The reference's round(v), half away from zero, clamped to -127..127 (NaN:
-// 0). Without the library call: |v| + 0.5 is exact in double for
-// |v| < 127.5 (v comes from a float: 24 significant bits) and truncating it
-// rounds half away from zero. The clamp and the NaN test come before the
-// float-to-int conversion, which would be undefined out of range.
-inline int8_t round_to_i8(double v) {
-    const double a = std::fabs(v) + 0.5;
-    const int32_t t = !(v == v) ? 0 : a < 127.0 ? (int32_t)a : 127;
-    return (int8_t)(v < 0.0 ? -t : t);
-}
-
-}  // namespace
-
 float quantize_absmax_i8(const float* x, uint32_t n, int8_t* q, uint32_t n_padded) {
     // max |x| over the non-NaN values (the reference's `if (|x| > max)`
     // skips NaN), on the float bits: for non-NaN floats the order of
@@ -66,12 +51,30 @@ float quantize_absmax_i8(const float* x, uint32_t n, int8_t* q, uint32_t n_padde
     for (; i + 4 <= n; i += 4) {  // four at a time: the VFP latencies overlap (same operations)
         const double v0 = (double)(x[i] * r), v1 = (double)(x[i + 1] * r);
         const double v2 = (double)(x[i + 2] * r), v3 = (double)(x[i + 3] * r);
-        q[i] = round_to_i8(v0);
-        q[i + 1] = round_to_i8(v1);
-        q[i + 2] = round_to_i8(v2);
-        q[i + 3] = round_to_i8(v3);
+        const double a0 = std::fabs(v0) + 0.5, a1 = std::fabs(v1) + 0.5;
+        const double a2 = std::fabs(v2) + 0.5, a3 = std::fabs(v3) + 0.5;
+        const int32_t t0 = !(v0 == v0) ? 0 : a0 < 127.0 ? (int32_t)a0 : 127;
+        const int32_t t1 = !(v1 == v1) ? 0 : a1 < 127.0 ? (int32_t)a1 : 127;
+        const int32_t t2 = !(v2 == v2) ? 0 : a2 < 127.0 ? (int32_t)a2 : 127;
+        const int32_t t3 = !(v3 == v3) ? 0 : a3 < 127.0 ? (int32_t)a3 : 127;
+        q[i] = (int8_t)(v0 < 0.0 ? -t0 : t0);
+        q[i + 1] = (int8_t)(v1 < 0.0 ? -t1 : t1);
+        q[i + 2] = (int8_t)(v2 < 0.0 ? -t2 : t2);
+        q[i + 3] = (int8_t)(v3 < 0.0 ? -t3 : t3);
     }
-    for (; i < n; ++i) q[i] = round_to_i8((double)(x[i] * r));
+    for (; i < n; ++i) {
+        // The reference's round((double)(x * r)), half away from zero, then
+        // clamped to -127..127 (NaN: 0). Without the library call: |v| + 0.5
+        // is exact in double for |v| < 127.5 (v has 24 significant bits) and
+        // truncating it rounds half away from zero. With a finite max,
+        // |x * r| <= max * r stays within a few ulp of 127; the clamp and the
+        // NaN test come before the float-to-int conversion, which would be
+        // undefined out of range.
+        const double v = (double)(x[i] * r);
+        const double a = std::fabs(v) + 0.5;
+        const int32_t t = !(v == v) ? 0 : a < 127.0 ? (int32_t)a : 127;
+        q[i] = (int8_t)(v < 0.0 ? -t : t);
+    }
     for (i = n; i < n_padded; ++i) q[i] = 0;
     return s;
 }
