@@ -236,3 +236,59 @@ TEST_CASE("every architecture variant: the engine equals the reference over 64 g
         }
     }
 }
+
+TEST_CASE("ggml decode: Q4_K and Q6_K (llama-quantize's embedding types for TQ files) as ggml computes them") {
+    // One Q4_K block: scale/min pairs (sc_j, m_j) for the 8 sub-blocks packed
+    // as the format's 12 bytes, codes q = (i * 7) % 16.
+    const uint8_t sc[8] = {1, 5, 63, 17, 33, 48, 2, 60}, mn[8] = {0, 3, 62, 40, 7, 16, 63, 1};
+    uint8_t blk[144] = {0};
+    const float d = round_to_f16(0.0123f), dmin = round_to_f16(0.0071f);
+    const uint16_t dh = agm::f32_to_f16(d), mh = agm::f32_to_f16(dmin);
+    std::memcpy(blk, &dh, 2);
+    std::memcpy(blk + 2, &mh, 2);
+    uint8_t* s = blk + 4;
+    for (int j = 0; j < 8; ++j) {
+        if (j < 4) {
+            s[j] |= sc[j] & 63;
+            s[j + 4] |= mn[j] & 63;
+        } else {
+            s[j + 4] = (uint8_t)((sc[j] & 0xF) | ((mn[j] & 0xF) << 4));
+            s[j - 4] |= (uint8_t)((sc[j] >> 4) << 6);
+            s[j] |= (uint8_t)((mn[j] >> 4) << 6);
+        }
+    }
+    std::vector<float> want(256);
+    for (int i = 0; i < 256; ++i) {
+        const int code = (i * 7) % 16;
+        const int j = i / 32;  // sub-block: 64-value groups, low nibbles first
+        const int byte = (i / 64) * 32 + i % 32;
+        blk[16 + byte] |= (uint8_t)((i % 64) < 32 ? code : code << 4);
+        want[i] = (d * (float)sc[j]) * (float)code - dmin * (float)mn[j];
+    }
+    std::vector<float> got;
+    agm::Error err;
+    REQUIRE(agm::decode_ggml_float(12, blk, sizeof blk, 256, &got, &err));
+    CHECK(std::memcmp(got.data(), want.data(), 256 * 4) == 0);
+
+    // One Q6_K block: 6-bit codes q = (i * 11) % 64, int8 scales per 16 values.
+    uint8_t b6[210] = {0};
+    int8_t scl[16];
+    for (int k = 0; k < 16; ++k) scl[k] = (int8_t)(k * 9 - 70);
+    std::memcpy(b6 + 192, scl, 16);
+    const float d6 = round_to_f16(0.0031f);
+    const uint16_t d6h = agm::f32_to_f16(d6);
+    std::memcpy(b6 + 208, &d6h, 2);
+    for (int i = 0; i < 256; ++i) {
+        const int code = (i * 11) % 64;
+        const int half = i / 128, r = i % 128, quarter = r / 32, l = r % 32;
+        // quarter 0: ql[l] low, 1: ql[l+32] low, 2: ql[l] high, 3: ql[l+32] high; qh bits 2*quarter
+        uint8_t* ql = b6 + 64 * half;
+        uint8_t* qh = b6 + 128 + 32 * half;
+        const int at = l + (quarter & 1) * 32;
+        ql[at] |= (uint8_t)(quarter < 2 ? (code & 0xF) : (code & 0xF) << 4);
+        qh[l] |= (uint8_t)((code >> 4) << (2 * quarter));
+        want[i] = (d6 * (float)scl[8 * half + l / 16 + 2 * quarter]) * (float)(code - 32);
+    }
+    REQUIRE(agm::decode_ggml_float(14, b6, sizeof b6, 256, &got, &err));
+    CHECK(std::memcmp(got.data(), want.data(), 256 * 4) == 0);
+}

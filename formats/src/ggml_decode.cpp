@@ -9,12 +9,71 @@
 namespace agm {
 namespace {
 
+uint16_t load_u16(const uint8_t* p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
 constexpr uint32_t kQK = 256;  // TQ1_0 / TQ2_0 block
 constexpr uint32_t kTQ1Bytes = 54, kTQ2Bytes = 66;
 constexpr uint32_t kI2Block = 128;
 constexpr uint32_t kQ8Block = 32, kQ8Bytes = 34;
+// k-quants (ggml ids 12 and 14): llama-quantize's default for the embedding
+// and the classifier of TQ1_0 / TQ2_0 files.
+constexpr uint32_t kTypeQ4K = 12, kTypeQ6K = 14;
+constexpr uint32_t kQ4KBytes = 144, kQ6KBytes = 210;
 
-uint16_t load_u16(const uint8_t* p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+// Q4_K: 256 values in 144 bytes: f16 d, f16 dmin, scales[12] (eight 6-bit
+// scales and eight 6-bit mins), qs[128] (4-bit codes). Sub-block j (32
+// values) has scale sc_j and min m_j: value = d*sc_j * q - dmin*m_j, with
+// the products in f32 in that order (ggml's dequantisation).
+void q4k_scale_min(uint32_t j, const uint8_t* s, uint8_t* sc, uint8_t* m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
+        *m = (uint8_t)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+    }
+}
+
+void q4k_block(const uint8_t* b, float* y) {
+    const float d = f16_to_f32(load_u16(b)), dmin = f16_to_f32(load_u16(b + 2));
+    const uint8_t* scales = b + 4;
+    const uint8_t* q = b + 16;
+    for (uint32_t j = 0; j < 4; ++j) {  // 64 values: low nibbles, then high nibbles of 32 bytes
+        uint8_t sc, m;
+        q4k_scale_min(2 * j, scales, &sc, &m);
+        const float d1 = d * sc, m1 = dmin * m;
+        q4k_scale_min(2 * j + 1, scales, &sc, &m);
+        const float d2 = d * sc, m2 = dmin * m;
+        for (uint32_t l = 0; l < 32; ++l) y[64 * j + l] = d1 * (float)(q[32 * j + l] & 0xF) - m1;
+        for (uint32_t l = 0; l < 32; ++l) y[64 * j + 32 + l] = d2 * (float)(q[32 * j + l] >> 4) - m2;
+    }
+}
+
+// Q6_K: 256 values in 210 bytes: ql[128] (low 4 bits), qh[64] (high 2 bits),
+// int8 scales[16], f16 d; value = d * scale * (q - 32), left to right in f32.
+void q6k_block(const uint8_t* b, float* y) {
+    const uint8_t* ql = b;
+    const uint8_t* qh = b + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
+    const float d = f16_to_f32(load_u16(b + 208));
+    for (uint32_t half = 0; half < 2; ++half) {
+        for (uint32_t l = 0; l < 32; ++l) {
+            const uint32_t is = l / 16;
+            const int q1 = (int)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+            const int q2 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+            const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+            const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+            y[l] = d * (float)sc[is] * (float)q1;
+            y[l + 32] = d * (float)sc[is + 2] * (float)q2;
+            y[l + 64] = d * (float)sc[is + 4] * (float)q3;
+            y[l + 96] = d * (float)sc[is + 6] * (float)q4;
+        }
+        y += 128;
+        ql += 64;
+        qh += 32;
+        sc += 8;
+    }
+}
 
 // One TQ1_0 digit: byte q, digit n (0 most significant).
 int tq1_digit(uint8_t q, uint32_t n) {
@@ -141,7 +200,8 @@ bool ggml_is_ternary(uint32_t type) {
 }
 
 bool ggml_is_float(uint32_t type) {
-    return type == GGML_F32 || type == GGML_F16 || type == GGML_BF16 || type == GGML_Q8_0;
+    return type == GGML_F32 || type == GGML_F16 || type == GGML_BF16 || type == GGML_Q8_0 ||
+           type == kTypeQ4K || type == kTypeQ6K;
 }
 
 bool decode_ggml_ternary(uint32_t type, const uint8_t* data, uint64_t bytes, uint32_t rows,
@@ -179,6 +239,13 @@ bool decode_ggml_float(uint32_t type, const uint8_t* data, uint64_t bytes, uint6
                 return fail(err, "Q8_0 of %llu values, not a multiple of %u", (unsigned long long)n, kQ8Block);
             need = n / kQ8Block * kQ8Bytes;
             break;
+        case kTypeQ4K:
+        case kTypeQ6K:
+            if (n % kQK != 0)
+                return fail(err, "%s of %llu values, not a multiple of %u", type == kTypeQ4K ? "Q4_K" : "Q6_K",
+                            (unsigned long long)n, kQK);
+            need = n / kQK * (type == kTypeQ4K ? kQ4KBytes : kQ6KBytes);
+            break;
         default: return fail(err, "type %u is not a float type", type);
     }
     if (bytes < need)
@@ -193,6 +260,12 @@ bool decode_ggml_float(uint32_t type, const uint8_t* data, uint64_t bytes, uint6
             break;
         case GGML_BF16:
             for (uint64_t i = 0; i < n; ++i) o[i] = bf16_to_f32(load_u16(data + 2 * i));
+            break;
+        case kTypeQ4K:
+            for (uint64_t b = 0; b < n / kQK; ++b) q4k_block(data + b * kQ4KBytes, o + b * kQK);
+            break;
+        case kTypeQ6K:
+            for (uint64_t b = 0; b < n / kQK; ++b) q6k_block(data + b * kQ6KBytes, o + b * kQK);
             break;
         default:  // Q8_0
             for (uint64_t b = 0; b < n / kQ8Block; ++b) {

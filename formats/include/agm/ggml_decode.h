@@ -1,7 +1,8 @@
 // Decoders of the ggml tensor types the GGUF converter accepts, from the
 // bytes of one tensor (its size already checked by parse_gguf):
 //   ternary  TQ1_0, TQ2_0 (llama.cpp), I2_S (bitnet.cpp)  -> ImportTernary
-//   float    F32, F16, BF16, Q8_0                         -> f32 values, exactly
+//   float    F32, F16, BF16, Q8_0, Q4_K, Q6_K             -> f32 values, exactly
+//            (k-quants as ggml dequantises them, same f32 operations)
 // Layouts (our own description; docs/formats.md has the table):
 //   TQ2_0  blocks of 256 values in 66 bytes: qs[64], f16 d. Byte j of the
 //          32-byte half h (j = 0..31) holds values 128h + 32k + j in bits
@@ -40,7 +41,7 @@ namespace agm {
 // True for TQ1_0, TQ2_0 and I2_S.
 bool ggml_is_ternary(uint32_t type);
 
-// True for F32, F16, BF16 and Q8_0.
+// True for F32, F16, BF16, Q8_0, Q4_K and Q6_K.
 bool ggml_is_float(uint32_t type);
 
 // A ternary tensor of `type`, shape [rows][cols] (ggml ne = {cols, rows}),
