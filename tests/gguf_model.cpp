@@ -61,7 +61,7 @@ std::vector<std::string> test_vocab_pieces(uint32_t n) {
         p.push_back(buf);
     }
     static const char* const kWords[] = {"\xE2\x96\x81", "e", "t", "a", "o", "\xE2\x96\x81t", "he",
-                                         "\xE2\x96\x81the", "in", "an", "\xE2\x96\x81a", "er", "on"};
+                                         "\xE2\x96\x81the", "in", "an", "\xE2\x96\x81" "a", "er", "on"};
     for (size_t i = 0; p.size() < n; ++i) {
         if (i < sizeof kWords / sizeof kWords[0]) {
             p.push_back(kWords[i]);

@@ -151,8 +151,8 @@ struct Importer {
         if (!tensor_shape(*t, rows, cols, err)) return false;
         if (!ggml_is_float(t->type))
             return fail_as(err, ErrorKind::Unsupported,
-                           "gguf: tensor %s: type %s is not supported here (F32, F16, BF16 or Q8_0; "
-                           "llama-quantize can keep it at q8_0 with --token-embedding-type / "
+                           "gguf: tensor %s: type %s is not supported here (F32, F16, BF16, Q8_0, Q4_K, "
+                           "Q6_K; llama-quantize can write q8_0 with --token-embedding-type / "
                            "--output-tensor-type)",
                            name.c_str(), type_text(t->type));
         out->rows = rows ? rows : 1;

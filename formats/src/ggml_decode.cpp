@@ -17,7 +17,7 @@ constexpr uint32_t kI2Block = 128;
 constexpr uint32_t kQ8Block = 32, kQ8Bytes = 34;
 // k-quants (ggml ids 12 and 14): llama-quantize's default for the embedding
 // and the classifier of TQ1_0 / TQ2_0 files.
-constexpr uint32_t kTypeQ4K = 12, kTypeQ6K = 14;
+constexpr uint32_t kTypeQ4K = GGML_Q4_K, kTypeQ6K = GGML_Q6_K;
 constexpr uint32_t kQ4KBytes = 144, kQ6KBytes = 210;
 
 // Q4_K: 256 values in 144 bytes: f16 d, f16 dmin, scales[12] (eight 6-bit
