@@ -5,7 +5,9 @@
 //
 // The input format is recognised from its content: GGUF (llama.cpp's and
 // bitnet.cpp's ternary models, docs/formats.md) or the "ak42" BitNet
-// checkpoint of bitllama2.c. A GGUF carries its own tokenizer. The tokenizer is a llama2.c tokenizer.bin or a
+// checkpoint of bitllama2.c; a directory is a Hugging Face checkpoint
+// (config.json, safetensors, tokenizer). GGUF and Hugging Face inputs carry
+// their own tokenizer. The tokenizer is a llama2.c tokenizer.bin or a
 // SentencePiece tokenizer.model, also recognised from content; without
 // --tokenizer, a tokenizer.bin beside INPUT is used if there is one. The
 // output is written atomically: on any failure nothing appears at OUTPUT and
@@ -17,8 +19,12 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "agm/convert.h"
 #include "agm/convert_gguf.h"
+#include "agm/convert_hf.h"
+#include "agm/hf_checkpoint.h"
 #include "agm/gguf.h"
 #include "agm/import.h"
 #include "agm/model_writer.h"
@@ -32,9 +38,10 @@ void usage(FILE* f) {
     std::fprintf(f,
                  "usage: agmodel-convert INPUT -o OUTPUT [--tokenizer FILE] [--bit-order msb|lsb]\n"
                  "                       [--packing t2|tl5] [--embedding f32|q4|tl5]\n"
+                 "                       [--rope interleaved|halves] [--bitnet-latent]\n"
                  "  INPUT        a GGUF file (llama, bitnet, bitnet-b1.58, bitnet-25; TQ1_0, TQ2_0,\n"
-                 "               I2_S ...: docs/formats.md) or an ak42 BitNet checkpoint,\n"
-                 "               recognised from content\n"
+                 "               I2_S ...), a Hugging Face checkpoint directory (config.json +\n"
+                 "               safetensors) or an ak42 BitNet checkpoint: docs/formats.md\n"
                  "  -o OUTPUT    the native model file to write (atomically)\n"
                  "  --tokenizer  llama2.c tokenizer.bin or SentencePiece tokenizer.model\n"
                  "               (default: tokenizer.bin beside INPUT, if present)\n"
@@ -46,7 +53,9 @@ void usage(FILE* f) {
                  "               (q4_b32: 4.3 bits/value, 4-bit values with block scales) or\n"
                  "               tl5 (tl5_r4s: 1.6 bits/value, ternary with a scale per row)\n"
                  "  --rope       GGUF only: interleaved or halves, overriding the architecture's\n"
-                 "               RoPE pairing (for files whose converter permuted Q/K otherwise)\n");
+                 "               RoPE pairing (for files whose converter permuted Q/K otherwise)\n"
+                 "  --bitnet-latent  Hugging Face LlamaForCausalLM only: the float matrices are\n"
+                 "               latent BitNet b1.58 weights, quantised here (absmean)\n");
 }
 
 const char* type_label(uint32_t type) {
@@ -93,6 +102,40 @@ int convert_gguf_file(const std::string& input, const std::vector<uint8_t>& in, 
     return 0;
 }
 
+// A Hugging Face checkpoint directory: load, import, pack.
+int convert_hf_dir(const std::string& input, bool latent, const agm::BuildOptions& build,
+                   std::vector<uint8_t>* out) {
+    Error err;
+    agm::HfCheckpoint ck;
+    agm::ImportModel m;
+    agm::HfImportOptions o;
+    o.bitnet_latent = latent;
+    agm::SizeReport report;
+    if (!agm::load_hf_checkpoint(input, &ck, &err) || !agm::import_hf(ck, o, &m, &err) ||
+        !agm::build_native_file(m, build, out, &report, &err)) {
+        std::fprintf(stderr, "agmodel-convert: %s: %s\n", input.c_str(), err.msg);
+        return 1;
+    }
+    if (!m.has_vocab)
+        std::fprintf(stderr, "agmodel-convert: warning: %s has no tokenizer.model; the output cannot encode text\n",
+                     input.c_str());
+    uint64_t in_bytes = 0;
+    for (const auto& s : ck.shards) in_bytes += s->size;
+    print_report(report, build.ternary_type, build.embedding_type, in_bytes);
+    return 0;
+}
+
+// Writes the image atomically and says so.
+int write_output(const std::string& output, const std::vector<uint8_t>& out) {
+    Error err;
+    if (!agm::write_file_atomic(output, out.data(), out.size(), &err)) {
+        std::fprintf(stderr, "agmodel-convert: %s\n", err.msg);
+        return 1;
+    }
+    std::fprintf(stderr, "agmodel-convert: wrote %s (%zu bytes)\n", output.c_str(), out.size());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -104,6 +147,7 @@ int main(int argc, char** argv) {
     uint32_t packing = AGM_TYPE_TL5_R4;
     uint32_t embedding = AGM_TYPE_F32;
     uint32_t rope = 0;
+    bool latent = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&](const char* opt) -> const char* {
@@ -150,6 +194,8 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "agmodel-convert: --rope must be interleaved or halves, not '%s'\n", v.c_str());
                 return 2;
             }
+        } else if (a == "--bitnet-latent") {
+            latent = true;
         } else if (a == "-h" || a == "--help") {
             usage(stdout);
             return 0;
@@ -170,29 +216,29 @@ int main(int argc, char** argv) {
     }
 
     Error err;
+    agm::BuildOptions build;
+    build.ternary_type = packing;
+    build.embedding_type = embedding;
+    struct stat st;
+    if (::stat(input.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        std::vector<uint8_t> out;
+        const int rc = convert_hf_dir(input, latent, build, &out);
+        return rc != 0 ? rc : write_output(output, out);
+    }
     std::vector<uint8_t> in;
     if (!agm::read_whole_file(input, &in, &err)) {
         std::fprintf(stderr, "agmodel-convert: %s\n", err.msg);
         return 1;
     }
     if (in.size() >= 4 && std::memcmp(in.data(), "GGUF", 4) == 0) {
-        agm::BuildOptions build;
-        build.ternary_type = packing;
-        build.embedding_type = embedding;
         std::vector<uint8_t> out;
         const int rc = convert_gguf_file(input, in, rope, build, &out);
-        if (rc != 0) return rc;
-        if (!agm::write_file_atomic(output, out.data(), out.size(), &err)) {
-            std::fprintf(stderr, "agmodel-convert: %s\n", err.msg);
-            return 1;
-        }
-        std::fprintf(stderr, "agmodel-convert: wrote %s (%zu bytes)\n", output.c_str(), out.size());
-        return 0;
+        return rc != 0 ? rc : write_output(output, out);
     }
     if (!agm::is_ak42(in.data(), in.size())) {
         std::fprintf(stderr,
-                     "agmodel-convert: %s: input format not recognised (supported: GGUF, ak42 BitNet "
-                     "checkpoint)\n", input.c_str());
+                     "agmodel-convert: %s: input format not recognised (supported: GGUF, a Hugging Face "
+                     "checkpoint directory, ak42 BitNet checkpoint)\n", input.c_str());
         return 1;
     }
     // Validate the whole checkpoint first: the tokenizer is read with its
