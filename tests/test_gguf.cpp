@@ -461,5 +461,5 @@ TEST_CASE("gguf: fuzz seeds (only with AGM_WRITE_GGUF_SEEDS)") {
         agm::Error err;
         CHECK_MESSAGE(parse(s.second, &f, &err), s.first << ": " << err.msg);
     }
-    MESSAGE("wrote " << seeds.size() << " seeds to " << dir);
+    MESSAGE("wrote " << seeds.size() << " seeds to " << std::string(dir));
 }
