@@ -1,6 +1,8 @@
 // GGUF image builder for tests (see gguf_writer.h).
 #include "gguf_writer.h"
 
+#include "kv_cache.h"  // agm::f32_to_f16
+
 namespace agm_test {
 
 void put_u8(Bytes* b, uint8_t v) { b->push_back(v); }
@@ -27,6 +29,31 @@ void put_f64(Bytes* b, double v) {
 void put_str(Bytes* b, const std::string& s) {
     put_u64(b, s.size());
     b->insert(b->end(), s.begin(), s.end());
+}
+
+Bytes f32_bytes(const std::vector<float>& v) {
+    Bytes b;
+    for (float x : v) put_f32(&b, x);
+    return b;
+}
+
+Bytes f16_bytes(const std::vector<float>& v) {
+    Bytes b;
+    for (float x : v) put_u16(&b, agm::f32_to_f16(x));
+    return b;
+}
+
+Bytes bf16_bytes(const std::vector<float>& v) {
+    Bytes b;
+    for (float x : v) {
+        uint32_t u;
+        std::memcpy(&u, &x, 4);
+        uint16_t h;
+        if ((u & 0x7FFFFFFFu) > 0x7F800000u) h = (uint16_t)((u >> 16) | 0x40);  // NaN: keep it quiet
+        else h = (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);           // round to nearest even
+        put_u16(&b, h);
+    }
+    return b;
 }
 
 void poke_u32(Bytes* b, uint64_t at, uint32_t v) {

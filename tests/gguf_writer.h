@@ -57,6 +57,13 @@ void put_f32(Bytes* b, float v);
 void put_f64(Bytes* b, double v);
 void put_str(Bytes* b, const std::string& s);  // u64 length + bytes
 
+// Tensor bytes from floats: F32, F16 (IEEE binary16, round to nearest even:
+// the engine's agm::f32_to_f16) and BF16 (the top half of the float bits,
+// round to nearest even; NaN stays NaN).
+Bytes f32_bytes(const std::vector<float>& v);
+Bytes f16_bytes(const std::vector<float>& v);
+Bytes bf16_bytes(const std::vector<float>& v);
+
 // Little-endian overwrite of a field at `at` (for poking built images).
 void poke_u32(Bytes* b, uint64_t at, uint32_t v);
 void poke_u64(Bytes* b, uint64_t at, uint64_t v);

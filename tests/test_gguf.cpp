@@ -289,6 +289,23 @@ TEST_CASE("gguf: tensors of every type, alignments, v2") {
     }
 }
 
+TEST_CASE("gguf: the writer's float encoders") {
+    CHECK(agm_test::f32_bytes({1.0f}) == Bytes{0x00, 0x00, 0x80, 0x3F});
+    CHECK(agm_test::f16_bytes({1.0f, -2.0f}) == Bytes{0x00, 0x3C, 0x00, 0xC0});
+    // bf16: 1 + 2^-8 is a tie between 1 and 1 + 2^-7: to the even one (1.0).
+    CHECK(agm_test::bf16_bytes({1.0f, 1.00390625f, 1.01171875f, -0.0f}) ==
+          Bytes{0x80, 0x3F, 0x80, 0x3F, 0x82, 0x3F, 0x00, 0x80});
+    GgufWriter w;
+    w.add_tensor("e", agm::GGML_BF16, {4}, agm_test::bf16_bytes({1, 2, 3, 4}));
+    w.add_tensor("h", agm::GGML_F16, {2, 2}, agm_test::f16_bytes({1, 2, 3, 4}));
+    const Bytes b = w.build();
+    agm::GgufFile f;
+    agm::Error err;
+    REQUIRE_MESSAGE(parse(b, &f, &err), err.msg);
+    CHECK(f.tensors[1].bytes == 8);
+    CHECK(raw<uint16_t>(f.tensors[0].data + 2) == 0x4000);  // bf16 2.0
+}
+
 TEST_CASE("gguf: the tiny llama writer's vocabulary") {
     const Bytes b = agm_test::tiny_llama_writer(256, true).build();
     agm::GgufFile f;
@@ -461,5 +478,5 @@ TEST_CASE("gguf: fuzz seeds (only with AGM_WRITE_GGUF_SEEDS)") {
         agm::Error err;
         CHECK_MESSAGE(parse(s.second, &f, &err), s.first << ": " << err.msg);
     }
-    MESSAGE("wrote " << seeds.size() << " seeds to " << dir);
+    MESSAGE("wrote " << seeds.size() << " seeds to " << std::string(dir));
 }

@@ -180,7 +180,8 @@ bool ggml_tensor_bytes(uint32_t type, const uint64_t* ne, uint32_t n_dims, uint6
                        Error* err);
 
 // Parses and validates a whole GGUF image (see the top of this file). *out
-// is written only on success.
+// is written only on success; its values and tensor data point into `data`,
+// which must outlive it.
 bool parse_gguf(const uint8_t* data, uint64_t size, GgufFile* out, Error* err);
 
 }  // namespace agm
