@@ -55,7 +55,7 @@ RoundFn gguf_scale_rounding(const GgufModelSpec& s) {
 
 std::vector<std::string> test_vocab_pieces(uint32_t n) {
     std::vector<std::string> p = {"<unk>", "<s>", "</s>"};
-    char buf[16];
+    char buf[32];
     for (int b = 0; b < 256 && p.size() < n; ++b) {
         std::snprintf(buf, sizeof buf, "<0x%02X>", b);
         p.push_back(buf);
