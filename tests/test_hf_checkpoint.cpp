@@ -263,6 +263,18 @@ TEST_CASE("checkpoint: hostile index files") {
         s.index_json = b.index;
         refused(tmp, "bad" + std::to_string(i++), s, "model.safetensors.index.json: index: ");
     }
+    // Many distinct shard names: parsed in n log n (the loader then stops at
+    // the first missing file).
+    std::string many = "{\"weight_map\":{";
+    for (int k = 0; k < 200000; ++k)
+        many += (k ? ",\"t" : "\"t") + std::to_string(k) + "\":\"s" + std::to_string(k % 150000) + "\"";
+    many += "}}";
+    agm::HfIndex idx;
+    agm::Error err;
+    REQUIRE(agm::parse_hf_index((const uint8_t*)many.data(), many.size(), &idx, &err));
+    CHECK(idx.weight_map.size() == 200000);
+    CHECK(idx.shards.size() == 150000);
+    CHECK(idx.shards[1] == "s1");  // order of first mention
     // The file names that are fine.
     for (const char* ok : {"model-00001-of-00002.safetensors", "x", ".hidden", "a.b"})
         CHECK(agm::hf_shard_name_ok(ok));

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "agm/file_io.h"
 
@@ -57,7 +58,7 @@ bool parse_hf_index(const uint8_t* data, size_t size, HfIndex* out, Error* err) 
     if (map == nullptr) return fail(err, "index: weight_map: missing");
     if (!map->expect(JsonType::Object, "index: weight_map", err)) return false;
     if (map->size() == 0) return fail(err, "index: weight_map is empty");
-    std::vector<std::string> seen;  // sorted shard names
+    std::set<std::string> seen;  // shard names (a set: a hostile index may name millions)
     for (size_t i = 0; i < map->size(); ++i) {
         const std::string& tensor = map->key(i);
         const JsonValue& v = map->at(i);
@@ -69,11 +70,7 @@ bool parse_hf_index(const uint8_t* data, size_t size, HfIndex* out, Error* err) 
             return fail(err, "index: weight_map: \"%s\": shard name \"%s\" is not a plain file name",
                         json_printable(tensor).c_str(), json_printable(shard).c_str());
         idx.weight_map.emplace_back(tensor, shard);
-        auto it = std::lower_bound(seen.begin(), seen.end(), shard);
-        if (it == seen.end() || *it != shard) {
-            seen.insert(it, shard);
-            idx.shards.push_back(shard);
-        }
+        if (seen.insert(shard).second) idx.shards.push_back(shard);
     }
     *out = std::move(idx);
     return true;
@@ -87,12 +84,12 @@ bool HfShard::map(Error* err) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail_as(err, ErrorKind::Io, "cannot open %s: %s", path.c_str(), std::strerror(errno));
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    struct stat info;
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
         ::close(fd);
         return fail_as(err, ErrorKind::Io, "%s: not a regular file", path.c_str());
     }
-    const uint64_t file_size = (uint64_t)st.st_size;
+    const uint64_t file_size = (uint64_t)info.st_size;
     if (file_size > (uint64_t)SIZE_MAX / 2) {
         ::close(fd);
         return fail_as(err, ErrorKind::NoMemory, "%s: %llu bytes cannot be mapped here",

@@ -48,7 +48,9 @@ enum class JsonType : uint8_t { Null, Bool, Number, String, Array, Object };
 const char* json_type_name(JsonType t);
 
 struct JsonOptions {
-    uint32_t max_depth = 128;          // arrays/objects nested deeper are refused
+    // Arrays/objects nested deeper are refused. The parser (and the DOM's
+    // destructor) recurse once per level: keep this in the hundreds.
+    uint32_t max_depth = 128;
     uint64_t max_values = (uint64_t)1 << 24;  // values in the document (about 80 bytes each)
 };
 
