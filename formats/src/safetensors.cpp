@@ -1,4 +1,5 @@
 // safetensors reader (see agm/safetensors.h for what is accepted).
+#include "agm/half.h"
 #include "agm/safetensors.h"
 
 #include <algorithm>
@@ -269,24 +270,10 @@ bool parse_safetensors(const uint8_t* data, uint64_t size, SafetensorsFile* out,
 // ---------------------------------------------------------------------------
 // Element access
 
-float st_f16_to_f32(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    const uint32_t exp = (h >> 10) & 0x1fu;
-    uint32_t mant = h & 0x3ffu;
-    if (exp == 0x1f) return float_from_bits(sign | 0x7f800000u | (mant << 13));  // inf, NaN
-    if (exp != 0) return float_from_bits(sign | ((exp + 112u) << 23) | (mant << 13));
-    if (mant == 0) return float_from_bits(sign);  // +-0
-    // Subnormal: mant * 2^-24. Shift the leading 1 up to bit 10; each shift
-    // lowers the exponent from that of the smallest normal, 2^-14 (113 biased).
-    uint32_t e = 113;
-    while ((mant & 0x400u) == 0) {
-        mant <<= 1;
-        --e;
-    }
-    return float_from_bits(sign | (e << 23) | ((mant & 0x3ffu) << 13));
-}
+// The shared conversions (agm/half.h, also the engine's compact KV cache's).
+float st_f16_to_f32(uint16_t h) { return f16_to_f32(h); }
 
-float st_bf16_to_f32(uint16_t bits) { return float_from_bits((uint32_t)bits << 16); }
+float st_bf16_to_f32(uint16_t bits) { return bf16_to_f32(bits); }
 
 int64_t first_non_finite(const float* x, size_t n) {
     for (size_t i = 0; i < n; ++i)
