@@ -116,7 +116,9 @@ bool truncated(Error* err, const Where& w, uint64_t at, const char* what, uint64
 bool read_string(Cursor* c, const Where& w, const char* what, std::string* out, Error* err) {
     const uint64_t at = c->pos;
     uint64_t n = 0;
-    if (!c->u64(&n)) return truncated(err, w, at, what, 8, c->remain());
+    if (!c->u64(&n))
+        return fail(err, "gguf: %s at byte %" PRIu64 ": the %s's length needs 8 bytes, %" PRIu64 " remain", w.s, at,
+                    what, c->remain());
     if (n > c->remain())
         return fail(err, "gguf: %s at byte %" PRIu64 ": %s of %" PRIu64 " bytes, %" PRIu64 " remain", w.s, at, what, n,
                     c->remain());
@@ -371,7 +373,7 @@ bool parse_gguf(const uint8_t* data, uint64_t size, GgufFile* out, Error* err) {
 
     if (n_tensors > c.remain() / kMinTensorBytes)
         return fail(err,
-                    "gguf: at byte %" PRIu64 ": %" PRIu64 " tensors declared, but %" PRIu64
+                    "gguf: tensor infos at byte %" PRIu64 ": %" PRIu64 " tensors declared, but %" PRIu64
                     " bytes remain (a tensor info takes at least %" PRIu64 ")",
                     c.pos, n_tensors, c.remain(), kMinTensorBytes);
     // Not reserved by n_tensors (a hostile count up to remain / 32 would
