@@ -30,6 +30,8 @@
 
 namespace agm {
 
+const char* unicode_version() { return AGM_UNICODE_VERSION; }
+
 uint8_t unicode_class(uint32_t cp) {
     if (cp < 128) return kAsciiClass[cp];
     if (cp > 0x10FFFF) return UC_OTHER;

@@ -22,6 +22,9 @@ namespace agm {
 // 3 punctuation, 4 White_Space) of a code point; OTHER above U+10FFFF.
 uint8_t unicode_class(uint32_t cp);
 
+// The Unicode version the class table was generated from ("14.0.0").
+const char* unicode_version();
+
 // The character at s[i] (i < n): returns its length in bytes (1..4) and sets
 // *cp, or returns 1 and sets *cp = kNotUtf8 for a byte that does not start a
 // well-formed sequence.
