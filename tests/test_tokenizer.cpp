@@ -16,6 +16,7 @@
 
 #include "agm/tokenizer_section.h"
 #include "agm/vocab.h"
+#include "tok_util.h"
 #include "tokenizer.h"
 
 #ifndef AGM_SHARED_DIR
@@ -26,6 +27,12 @@
 #endif
 
 namespace {
+
+using agm_test::build;
+using agm_test::check_vectors;
+using agm_test::ids_str;
+using agm_test::split;
+using agm_test::Tok;
 
 const std::string kShared = AGM_SHARED_DIR;
 const std::string kModel512 = kShared + "/models/bitnet-tinystories-3m/tokenizer.model";
@@ -43,49 +50,6 @@ std::string read_file(const std::string& path) {
     while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
     std::fclose(f);
     return s;
-}
-
-std::vector<std::string> split(const std::string& s, const std::string& sep) {
-    std::vector<std::string> out;
-    size_t pos = 0;
-    for (;;) {
-        const size_t k = s.find(sep, pos);
-        if (k == std::string::npos) {
-            out.push_back(s.substr(pos));
-            return out;
-        }
-        out.push_back(s.substr(pos, k - pos));
-        pos = k + sep.size();
-    }
-}
-
-// A vocabulary serialised into a section (uint32 storage: 4-byte aligned),
-// parsed and indexed.
-struct Tok {
-    agm::Vocab vocab;
-    std::vector<uint32_t> section;
-    agm::TokenizerView view;
-    agm::Tokenizer tok;
-
-    std::vector<int32_t> encode(const std::string& s, bool bos = false) {
-        std::vector<int32_t> ids(s.size() * 4 + 8);
-        size_t n = 0;
-        agm::Error err;
-        const bool ok = tok.encode(s.data(), s.size(), bos, ids.data(), ids.size(), &n, &err);
-        REQUIRE_MESSAGE(ok, err.msg);
-        ids.resize(n);
-        return ids;
-    }
-};
-
-bool build(Tok* t, agm::Error* err) {
-    std::vector<uint8_t> bytes;
-    if (!agm::serialize_tokenizer(t->vocab, &bytes, err)) return false;
-    t->section.assign((bytes.size() + 3) / 4, 0);
-    std::memcpy(t->section.data(), bytes.data(), bytes.size());
-    return agm::parse_tokenizer_section(reinterpret_cast<const uint8_t*>(t->section.data()), bytes.size(),
-                                        &t->view, err) &&
-           t->tok.init(t->view, err);
 }
 
 std::unique_ptr<Tok> load_model(const std::string& path) {
@@ -109,12 +73,6 @@ std::unique_ptr<Tok> load_bin(const std::string& path, uint32_t n) {
                     err.msg);
     REQUIRE_MESSAGE(build(t.get(), &err), err.msg);
     return t;
-}
-
-std::string ids_str(const std::vector<int32_t>& ids) {
-    std::string s;
-    for (int32_t id : ids) s += " " + std::to_string(id);
-    return s;
 }
 
 // The oracle: llama2.c's encode() restated naively (quadratic rescans, string
@@ -170,27 +128,6 @@ std::vector<std::string> corpus_lines() {
     std::vector<std::string> lines = split(c, "\n");
     if (!lines.empty() && lines.back().empty()) lines.pop_back();
     return lines;
-}
-
-void check_vectors(Tok* t, const char* what) {
-    const std::string dir = kShared + "/tokenizers/llama2-32k/";
-    std::vector<std::string> inp = split(read_file(dir + "vectors.inp"), "\n__ggml_vocab_test__\n");
-    std::vector<std::string> out = split(read_file(dir + "vectors.out"), "\n");
-    // Both files end with their separator: drop the empty tail.
-    REQUIRE(inp.back().empty());
-    inp.pop_back();
-    REQUIRE(out.back().empty());
-    out.pop_back();
-    REQUIRE(inp.size() == out.size());
-    size_t pass = 0;
-    for (size_t i = 0; i < inp.size(); i++) {
-        const std::string got = ids_str(t->encode(inp[i]));
-        if (got == out[i]) pass++;
-        else
-            FAIL_CHECK(std::string(what) << " vector " << i << ": got [" << got << "] want [" << out[i] << "]");
-    }
-    MESSAGE(std::string(what) << ": " << pass << "/" << inp.size() << " llama.cpp vectors agree");
-    CHECK(pass == inp.size());
 }
 
 void check_oracle(const std::string& bin, uint32_t n, const std::vector<std::string>& extra) {

@@ -1,10 +1,11 @@
 // agmodel-convert: brings a model into the native format.
 //
 //   agmodel-convert INPUT -o OUTPUT [--tokenizer FILE] [--bit-order msb|lsb]
-//                   [--packing t2|tl5]
+//                   [--packing t2|tl5] [--embedding f32|q4|tl5] [--rope interleaved|halves]
 //
-// The input format is recognised from its content (today: the "ak42" BitNet
-// checkpoint of bitllama2.c). The tokenizer is a llama2.c tokenizer.bin or a
+// The input format is recognised from its content: GGUF (llama.cpp's and
+// bitnet.cpp's ternary models, docs/formats.md) or the "ak42" BitNet
+// checkpoint of bitllama2.c. A GGUF carries its own tokenizer. The tokenizer is a llama2.c tokenizer.bin or a
 // SentencePiece tokenizer.model, also recognised from content; without
 // --tokenizer, a tokenizer.bin beside INPUT is used if there is one. The
 // output is written atomically: on any failure nothing appears at OUTPUT and
@@ -17,6 +18,9 @@
 #include <vector>
 
 #include "agm/convert.h"
+#include "agm/convert_gguf.h"
+#include "agm/gguf.h"
+#include "agm/import.h"
 #include "agm/model_writer.h"
 #include "tool_util.h"
 
@@ -28,7 +32,9 @@ void usage(FILE* f) {
     std::fprintf(f,
                  "usage: agmodel-convert INPUT -o OUTPUT [--tokenizer FILE] [--bit-order msb|lsb]\n"
                  "                       [--packing t2|tl5] [--embedding f32|q4|tl5]\n"
-                 "  INPUT        an ak42 BitNet checkpoint (format recognised from content)\n"
+                 "  INPUT        a GGUF file (llama, bitnet, bitnet-b1.58, bitnet-25; TQ1_0, TQ2_0,\n"
+                 "               I2_S ...: docs/formats.md) or an ak42 BitNet checkpoint,\n"
+                 "               recognised from content\n"
                  "  -o OUTPUT    the native model file to write (atomically)\n"
                  "  --tokenizer  llama2.c tokenizer.bin or SentencePiece tokenizer.model\n"
                  "               (default: tokenizer.bin beside INPUT, if present)\n"
@@ -38,7 +44,53 @@ void usage(FILE* f) {
                  "               lookup-table kernels'; default) or t2 (t2_b128, 2 bits/weight)\n"
                  "  --embedding  the embedding and classifier as f32 (exact; default), q4\n"
                  "               (q4_b32: 4.3 bits/value, 4-bit values with block scales) or\n"
-                 "               tl5 (tl5_r4s: 1.6 bits/value, ternary with a scale per row)\n");
+                 "               tl5 (tl5_r4s: 1.6 bits/value, ternary with a scale per row)\n"
+                 "  --rope       GGUF only: interleaved or halves, overriding the architecture's\n"
+                 "               RoPE pairing (for files whose converter permuted Q/K otherwise)\n");
+}
+
+const char* type_label(uint32_t type) {
+    switch (type) {
+        case AGM_TYPE_T2_B128: return "t2_b128";
+        case AGM_TYPE_TL5_R4: return "tl5_r4";
+        case AGM_TYPE_Q4_B32: return "q4_b32";
+        case AGM_TYPE_TL5_R4S: return "tl5_r4s";
+        default: return "f32";
+    }
+}
+
+// What the file is made of, against the input (docs/formats.md, "Sizes").
+void print_report(const agm::SizeReport& r, uint32_t packing, uint32_t embedding, uint64_t input_bytes) {
+    std::fprintf(stderr,
+                 "agmodel-convert: %u ternary matrices: %llu bytes in the input, %llu as %s\n"
+                 "agmodel-convert: %u other tensors: %llu bytes in the input, %llu as stored (embedding %s)\n"
+                 "agmodel-convert: file %llu bytes (%llu of headers, tokenizer, metadata and alignment); "
+                 "input %llu bytes\n",
+                 r.n_ternary, (unsigned long long)r.input_ternary, (unsigned long long)r.output_ternary,
+                 type_label(packing), r.n_other, (unsigned long long)r.input_other,
+                 (unsigned long long)r.output_other, type_label(embedding), (unsigned long long)r.output_file,
+                 (unsigned long long)r.output_overhead, (unsigned long long)input_bytes);
+}
+
+// GGUF input: parse, import, pack.
+int convert_gguf_file(const std::string& input, const std::vector<uint8_t>& in, uint32_t rope,
+                      const agm::BuildOptions& build, std::vector<uint8_t>* out) {
+    Error err;
+    agm::GgufFile f;
+    agm::ImportModel m;
+    agm::GgufImportOptions o;
+    o.rope_layout = rope;
+    agm::SizeReport report;
+    if (!agm::parse_gguf(in.data(), in.size(), &f, &err) || !agm::import_gguf(f, o, &m, &err)) {
+        std::fprintf(stderr, "agmodel-convert: %s: %s\n", input.c_str(), err.msg);
+        return 1;
+    }
+    if (!agm::build_native_file(m, build, out, &report, &err)) {
+        std::fprintf(stderr, "agmodel-convert: %s: %s\n", input.c_str(), err.msg);
+        return 1;
+    }
+    print_report(report, build.ternary_type, build.embedding_type, in.size());
+    return 0;
 }
 
 }  // namespace
@@ -51,6 +103,7 @@ int main(int argc, char** argv) {
     agm::BitOrder order = agm::BitOrder::Msb;
     uint32_t packing = AGM_TYPE_TL5_R4;
     uint32_t embedding = AGM_TYPE_F32;
+    uint32_t rope = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&](const char* opt) -> const char* {
@@ -89,6 +142,14 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "agmodel-convert: --embedding must be f32, q4 or tl5, not '%s'\n", v.c_str());
                 return 2;
             }
+        } else if (a == "--rope") {
+            const std::string v = value("--rope");
+            if (v == "interleaved") rope = AGM_ROPE_INTERLEAVED;
+            else if (v == "halves") rope = AGM_ROPE_HALVES;
+            else {
+                std::fprintf(stderr, "agmodel-convert: --rope must be interleaved or halves, not '%s'\n", v.c_str());
+                return 2;
+            }
         } else if (a == "-h" || a == "--help") {
             usage(stdout);
             return 0;
@@ -114,9 +175,23 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "agmodel-convert: %s\n", err.msg);
         return 1;
     }
+    if (in.size() >= 4 && std::memcmp(in.data(), "GGUF", 4) == 0) {
+        agm::BuildOptions build;
+        build.ternary_type = packing;
+        build.embedding_type = embedding;
+        std::vector<uint8_t> out;
+        const int rc = convert_gguf_file(input, in, rope, build, &out);
+        if (rc != 0) return rc;
+        if (!agm::write_file_atomic(output, out.data(), out.size(), &err)) {
+            std::fprintf(stderr, "agmodel-convert: %s\n", err.msg);
+            return 1;
+        }
+        std::fprintf(stderr, "agmodel-convert: wrote %s (%zu bytes)\n", output.c_str(), out.size());
+        return 0;
+    }
     if (!agm::is_ak42(in.data(), in.size())) {
         std::fprintf(stderr,
-                     "agmodel-convert: %s: input format not recognised (supported: ak42 BitNet "
+                     "agmodel-convert: %s: input format not recognised (supported: GGUF, ak42 BitNet "
                      "checkpoint)\n", input.c_str());
         return 1;
     }
