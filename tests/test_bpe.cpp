@@ -4,6 +4,7 @@
 // reference encoder (quadratic, string maps) against the engine on the corpus
 // and random strings with a vocabulary trained here, round trips, the section's
 // validation against hostile bytes, and the C API on a synthetic model.
+// Then llama.cpp's GPT-2 conformance vectors through the GGUF path.
 // (tests/bpe_compare.sh checks splits and encodings against Perl.)
 #include "doctest.h"
 
@@ -17,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agm/gguf.h"
+#include "agm/gguf_vocab.h"
 #include "agm/synth.h"
 #include "agm/tokenizer_section.h"
 #include "agm/vocab.h"
@@ -27,6 +30,9 @@
 
 #ifndef AGM_SOURCE_DIR
 #define AGM_SOURCE_DIR "."
+#endif
+#ifndef AGM_SHARED_DIR
+#define AGM_SHARED_DIR "/work/shared"
 #endif
 
 namespace {
@@ -646,4 +652,69 @@ TEST_CASE("bpe: the C API on a synthetic model with a byte-level vocabulary") {
     agm_model_get_info(model, &info);
     CHECK(info.bos_id == eot);
     agm_model_close(model);
+}
+
+TEST_CASE("bpe: llama.cpp's GPT-2 vectors through parse_gguf, vocab_from_gguf and the section") {
+    const std::string dir = std::string(AGM_SHARED_DIR) + "/tokenizers/gpt2-50k/";
+    const std::string g = read_text(dir + "ggml-vocab-gpt-2.gguf");
+    REQUIRE(!g.empty());
+    agm::GgufFile f;
+    agm::Error err;
+    REQUIRE_MESSAGE(agm::parse_gguf(reinterpret_cast<const uint8_t*>(g.data()), g.size(), &f, &err), err.msg);
+    agm::Vocab v;
+    std::string kind;
+    REQUIRE_MESSAGE(agm::vocab_from_gguf(f, &v, &kind, &err), err.msg);
+    CHECK(kind == "gpt2");
+    CHECK(v.kind == AGM_TOKENIZER_BPE_BYTES);
+    CHECK(v.pre_tokenizer == AGM_PRE_GPT2);
+    CHECK(v.flags == 0);
+    CHECK(v.pieces.size() == 50257);
+    CHECK(v.merges.size() == 50000);
+    CHECK(v.bos_id == 50256);
+    CHECK(v.eos_id == 50256);
+    CHECK(v.types[50256] == AGM_TOKEN_CONTROL);
+    CHECK(v.pieces[220] == " ");     // "Ġ", stored raw
+    CHECK(v.pieces[198] == "\n");    // "Ċ"
+    CHECK(v.pieces[50256] == "<|endoftext|>");
+    BpeTok t;
+    REQUIRE_MESSAGE(t.build(v, &err), err.msg);
+    MESSAGE("GPT-2 section: " << t.bytes << " bytes, index " << t.tok.memory_bytes() << " bytes");
+
+    // Inputs are separated by lines "__ggml_vocab_test__"; one line of ids (no BOS) each.
+    const std::string inp = read_text(dir + "vectors.inp"), out = read_text(dir + "vectors.out");
+    REQUIRE((!inp.empty() && !out.empty()));
+    S inputs, lines;
+    const std::string sep = "\n__ggml_vocab_test__\n";
+    for (size_t pos = 0;;) {
+        const size_t k = inp.find(sep, pos);
+        if (k == std::string::npos) {
+            CHECK(inp.substr(pos).empty());  // the file ends with a separator
+            break;
+        }
+        inputs.push_back(inp.substr(pos, k - pos));
+        pos = k + sep.size();
+    }
+    for (size_t pos = 0; pos < out.size();) {
+        size_t k = out.find('\n', pos);
+        if (k == std::string::npos) k = out.size();
+        lines.push_back(out.substr(pos, k - pos));
+        pos = k + 1;
+    }
+    size_t separators = 0;
+    for (size_t k = 0; (k = inp.find("__ggml_vocab_test__", k)) != std::string::npos; k++) separators++;
+    CHECK(inputs.size() == separators);
+    REQUIRE(inputs.size() == lines.size());
+    size_t pass = 0, trips = 0;
+    for (size_t i = 0; i < inputs.size(); i++) {
+        V ids;
+        REQUIRE_MESSAGE(t.encode(inputs[i], &ids, &err), err.msg);
+        std::string got;
+        for (int32_t id : ids) got += " " + std::to_string(id);
+        if (got == lines[i]) pass++;
+        else FAIL_CHECK("vector " << i << ": got [" << got << "] want [" << lines[i] << "]");
+        if (t.decode(ids) == inputs[i]) trips++;
+    }
+    MESSAGE(pass << "/" << inputs.size() << " llama.cpp vectors agree");
+    CHECK(pass == inputs.size());
+    CHECK(trips == inputs.size());
 }
