@@ -6,7 +6,9 @@
 #           (each line, and the whole file as one record) and of the
 #           adversarial strings, for the gpt2, llama3 and falcon styles.
 #   encode: token ids of the same records with GPT-2's vocabulary and merges
-#           under each style (llama3 with ignore_merges, as llama-bpe GGUFs).
+#           under each style (llama3 with ignore_merges, as llama-bpe GGUFs):
+#           Perl reads the GGUF itself (into a text dump), we read it with
+#           parse_gguf and vocab_from_gguf.
 set -eu
 part=$1; tool=$2; dir=$3; gguf=$4; work=$5
 command -v perl >/dev/null 2>&1 || { echo "perl not found"; exit 77; }
@@ -32,7 +34,7 @@ for style in gpt2 llama3 falcon; do
             "$tool" split "$style" "$1" "$2" "$out" || status=1
         else
             perl "$oracle" encode "$work/gpt2.dump" "$style" "$1" "$2" > "$out"
-            "$tool" encode "$work/gpt2.dump" "$style" "$1" "$2" "$out" || status=1
+            "$tool" encode "$gguf" "$style" "$1" "$2" "$out" || status=1
         fi
     done
 done

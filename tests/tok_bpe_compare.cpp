@@ -3,19 +3,22 @@
 //
 //   agm_tok_bpe_compare classes EXPECTED
 //   agm_tok_bpe_compare split STYLE MODE INPUT EXPECTED
-//   agm_tok_bpe_compare encode DUMP STYLE MODE INPUT EXPECTED
+//   agm_tok_bpe_compare encode VOCAB STYLE MODE INPUT EXPECTED
 //
 // EXPECTED is the oracle's output for the same arguments (one line per
 // record: hex pre-tokens, or token ids). STYLE, MODE and the dump format are
 // bpe_oracle.pl's. Prints the first mismatches and "N/N lines agree";
-// exit status 0 only if all agree. The encode vocabulary is built the way the
-// converter builds one (bpe_vocab_from_strings, serialize_tokenizer), then
-// parsed and used in place.
+// exit status 0 only if all agree. VOCAB is a GGUF (read by parse_gguf and
+// vocab_from_gguf, as the converter does) or an oracle dump
+// (bpe_vocab_from_strings); the pre-tokenizer is then set to STYLE (LLaMA-3
+// with ignore_merges), serialised, parsed and used in place.
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "agm/gguf.h"
+#include "agm/gguf_vocab.h"
 #include "agm/tokenizer_section.h"
 #include "agm/vocab.h"
 #include "bpe_test_util.h"
@@ -125,7 +128,13 @@ int main(int argc, char** argv) {
         }
         agm::Vocab vocab;
         agm::Error err;
-        if (!agm_test::vocab_from_dump(dump, &vocab, &err)) {
+        std::string kind;
+        agm::GgufFile gguf;
+        const bool ok = dump.compare(0, 4, "GGUF") == 0
+                            ? agm::parse_gguf(reinterpret_cast<const uint8_t*>(dump.data()), dump.size(), &gguf, &err) &&
+                                  agm::vocab_from_gguf(gguf, &vocab, &kind, &err)
+                            : agm_test::vocab_from_dump(dump, &vocab, &err);
+        if (!ok) {
             std::fprintf(stderr, "%s: %s\n", argv[2], err.msg);
             return 1;
         }
@@ -150,7 +159,7 @@ int main(int argc, char** argv) {
         return compare(std::string("encode ") + argv[3] + " " + argv[4] + " " + argv[5], got, lines(expected));
     }
     std::fprintf(stderr,
-                 "usage: %s classes EXPECTED | split STYLE MODE INPUT EXPECTED | encode DUMP STYLE MODE INPUT EXPECTED\n",
+                 "usage: %s classes EXPECTED | split STYLE MODE INPUT EXPECTED | encode VOCAB STYLE MODE INPUT EXPECTED\n",
                  argv[0]);
     return 2;
 }
