@@ -9,6 +9,7 @@
 #include "doctest.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -717,4 +718,19 @@ TEST_CASE("bpe: llama.cpp's GPT-2 vectors through parse_gguf, vocab_from_gguf an
     MESSAGE(pass << "/" << inputs.size() << " llama.cpp vectors agree");
     CHECK(pass == inputs.size());
     CHECK(trips == inputs.size());
+
+    // A 1 MB input: time, and the decode gives it back.
+    const std::string unit = "Hello world, \xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xe4\xb8\x96\xe7\x95\x8c  "
+                             "\xf0\x9f\x9a\x80 42\t'll\n<|endoftext|>";
+    std::string text;
+    while (text.size() < (1u << 20)) text += unit;
+    V ids;
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(t.encode(text, &ids, &err));
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MESSAGE("1 MB: " << ids.size() << " tokens in " << secs << " s");
+    CHECK(secs < 10.0);
+    std::string want = text;
+    for (size_t k; (k = want.find("<|endoftext|>")) != std::string::npos;) want.erase(k, 13);
+    CHECK(t.decode(ids) == want);
 }
