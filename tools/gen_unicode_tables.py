@@ -5,10 +5,12 @@ pre-tokenizers need, as a compact run table.
     python3 tools/gen_unicode_tables.py > engine/src/unicode_tables.h
 
 Python 3 standard library only. The classes come from unicodedata's general
-categories (the Unicode version is written into the header and checked by
-tests/pretok_oracle.pl against Perl's own tables) plus the White_Space property,
-which unicodedata does not expose: it is listed below from PropList.txt (the
-list has been stable since Unicode 6.3, which dropped U+180E from it).
+categories (its Unicode version, 14.0 with Python 3.11, is written into the
+header) plus the White_Space property, which unicodedata does not expose: it
+is listed below from PropList.txt (stable since Unicode 6.3, which dropped
+U+180E). The ctest bpe_perl_split compares the class of every code point
+with Perl's \s, \p{L}, \p{N}, \p{P} (tests/bpe_oracle.pl classes; Debian
+12's Perl 5.36 is also Unicode 14.0).
 
 Classes, exclusive (no White_Space character is a letter, number or
 punctuation):
