@@ -343,6 +343,28 @@ TEST_CASE("gguf hostile: vocabulary refusals") {
     w = base({});
     w.add_u8("tokenizer.ggml.add_space_prefix", 1);
     refuse(w, "expected bool");
+    // "gpt2": byte-level BPE.
+    auto gpt2 = [](const char* pre, const std::vector<std::string>& toks, const std::vector<std::string>& merges) {
+        GgufWriter g;
+        g.add_string("tokenizer.ggml.model", "gpt2");
+        g.add_string_array("tokenizer.ggml.tokens", toks);
+        if (!merges.empty()) g.add_string_array("tokenizer.ggml.merges", merges);
+        if (pre) g.add_string("tokenizer.ggml.pre", pre);
+        return g;
+    };
+    REQUIRE_MESSAGE(vocab(gpt2("llama-bpe", {"a", "b", "ab"}, {"a b"}), &err), err.msg);
+    REQUIRE_MESSAGE(vocab(gpt2(nullptr, {"a", "b", "ab"}, {"a b"}), &err), err.msg);  // absent: "default"
+    refuse(gpt2("qwen2", {"a", "b", "ab"}, {"a b"}), "tokenizer.ggml.pre = \"qwen2\": this pre-tokenizer is not supported");
+    refuse(gpt2("gpt-2", {"a", "b", "ab"}, {}), "key 'tokenizer.ggml.merges' is missing");
+    refuse(gpt2("gpt-2", {"a", "b c", "ab"}, {"a b"}), "outside GPT-2's byte alphabet");
+    refuse(gpt2("gpt-2", {"a", "b", "ab"}, {"a c"}), "'c' is not a token");
+    refuse(gpt2("gpt-2", {"a", "b", "ab"}, {"ab"}), "not two tokens separated by a space");
+    w = gpt2("gpt-2", {"a", "b", "ab"}, {"a b"});
+    w.add_bool("tokenizer.ggml.add_space_prefix", true);
+    refuse(w, "add_space_prefix = true is not supported");
+    w = gpt2("gpt-2", {"a", "b", "ab"}, {"a b"});
+    w.add_u32("tokenizer.ggml.eos_token_id", 3);
+    refuse(w, "tokenizer.ggml.eos_token_id = 3 is out of range (3 tokens)");
     MESSAGE("vocabulary: " << refused << " refusals checked");
 }
 

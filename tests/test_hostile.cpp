@@ -735,7 +735,7 @@ const Craft kCrafts[] = {
     {"n_tokens huge", AGM_ERR_FORMAT, "tokenizer", [](Bytes* f, const Layout& l) { set<uint32_t>(f, tok_at(l) + 4, UINT32_MAX); }},
     {"n_tokens 0", AGM_ERR_FORMAT, "0 tokens", [](Bytes* f, const Layout& l) { set<uint32_t>(f, tok_at(l) + 4, 0); }},
     {"text_bytes huge", AGM_ERR_FORMAT, "text bytes need", [](Bytes* f, const Layout& l) { set<uint32_t>(f, tok_at(l) + 28, UINT32_MAX); }},
-    {"tokenizer kind 2", AGM_ERR_UNSUPPORTED, "kind 2", [](Bytes* f, const Layout& l) { set<uint32_t>(f, tok_at(l), 2); }},
+    {"tokenizer kind 3", AGM_ERR_UNSUPPORTED, "kind 3", [](Bytes* f, const Layout& l) { set<uint32_t>(f, tok_at(l), 3); }},  // 2 is byte-level BPE
     {"tokenizer flags", AGM_ERR_UNSUPPORTED, "flags", [](Bytes* f, const Layout& l) { set<uint32_t>(f, tok_at(l) + 8, 0x100); }},
     {"BOS id out of range", AGM_ERR_FORMAT, "BOS id 8", [](Bytes* f, const Layout& l) { set<int32_t>(f, tok_at(l) + 12, 8); }},
     {"unk id -2", AGM_ERR_FORMAT, "unknown id -2", [](Bytes* f, const Layout& l) { set<int32_t>(f, tok_at(l) + 20, -2); }},

@@ -103,7 +103,13 @@ int main(int argc, char** argv) {
     std::printf("  rope             theta %g, %s\n", (double)c.rope_theta,
                 c.rope_layout == AGM_ROPE_INTERLEAVED ? "interleaved pairs" : "halves");
     std::printf("  classifier       %s\n", c.tied_classifier ? "tied to the embedding" : "separate");
-    if (f.tokenizer.n_tokens > 0) {
+    if (f.tokenizer.n_tokens > 0 && f.tokenizer.kind == AGM_TOKENIZER_BPE_BYTES) {
+        const agm::TokenizerView& t = f.tokenizer;
+        const char* pre = t.pre_tokenizer == AGM_PRE_GPT2 ? "gpt-2" : t.pre_tokenizer == AGM_PRE_LLAMA3 ? "llama-3" : "falcon";
+        std::printf("tokenizer: byte-level bpe, %u tokens, %u merges, pre-tokenizer %s, bos %d, eos %d, unk %d, flags:%s\n",
+                    t.n_tokens, t.n_merges, pre, t.bos_id, t.eos_id, t.unk_id,
+                    (t.flags & AGM_TOK_IGNORE_MERGES) ? " ignore_merges" : "");
+    } else if (f.tokenizer.n_tokens > 0) {
         const agm::TokenizerView& t = f.tokenizer;
         std::printf("tokenizer: sentencepiece bpe, %u tokens, bos %d, eos %d, unk %d, flags:%s%s%s%s\n",
                     t.n_tokens, t.bos_id, t.eos_id, t.unk_id,

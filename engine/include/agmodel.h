@@ -82,15 +82,20 @@ void agm_model_get_info(const agm_model* model, agm_model_info* info);
 
 /* Encodes `len` bytes of text (any bytes: invalid UTF-8 falls back to byte
  * tokens). Writes at most `cap` ids to out and the full count to *n_out;
- * AGM_ERR_BUFFER if cap is too small (call again with *n_out). */
+ * AGM_ERR_BUFFER if cap is too small (call again with *n_out). With a
+ * byte-level BPE vocabulary (GPT-2, LLaMA-3), control and user-defined
+ * tokens written in the text ("<|endoftext|>") become those tokens. */
 agm_status agm_tokenize(const agm_model* model, const char* text, size_t len, int add_bos,
                         int32_t* out, size_t cap, size_t* n_out, agm_error* error);
 
-#define AGM_PIECE_PRINTABLE 1u /* drop single raw bytes that are neither printable nor space */
+#define AGM_PIECE_PRINTABLE 1u /* drop single raw bytes that are neither printable nor space
+                                  (byte-level BPE: only such ASCII bytes; bytes >= 0x80 are
+                                  parts of characters split across tokens) */
 
-/* The bytes that `token` contributes to text when it follows `prev` (a space
- * after BOS is dropped, <0xNN> becomes its byte). Returns the full length;
- * writes at most cap bytes (no NUL). */
+/* The bytes that `token` contributes to text when it follows `prev`
+ * (SentencePiece: a space after BOS is dropped, <0xNN> becomes its byte;
+ * byte-level BPE: the token's bytes). Control and unknown tokens contribute
+ * nothing. Returns the full length; writes at most cap bytes (no NUL). */
 size_t agm_token_piece(const agm_model* model, int32_t prev, int32_t token, uint32_t flags,
                        char* buf, size_t cap);
 

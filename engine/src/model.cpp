@@ -284,8 +284,12 @@ size_t agm_token_piece(const agm_model* m, int32_t prev, int32_t token, uint32_t
     char local[8];
     const size_t n = m->tokenizer.decode(prev, token, local, sizeof local);
     if ((flags & AGM_PIECE_PRINTABLE) && n == 1) {
+        // Byte-level BPE splits multi-byte characters across tokens: only
+        // ASCII controls are dropped there, bytes >= 0x80 are kept.
         const unsigned char b = (unsigned char)local[0];
-        if (!(std::isprint(b) || std::isspace(b))) return 0;
+        const bool keep = std::isprint(b) || std::isspace(b) ||
+                          (b >= 0x80 && m->tokenizer.kind() == AGM_TOKENIZER_BPE_BYTES);
+        if (!keep) return 0;
     }
     if (n <= sizeof local) {
         if (buf != nullptr && cap > 0) std::memcpy(buf, local, n < cap ? n : cap);

@@ -1,4 +1,5 @@
-// SentencePiece-style BPE encoder and decoder over a TOKENIZER section.
+// SentencePiece-style BPE encoder and decoder over a TOKENIZER section (the
+// SPM_BPE kind; tokenizer_bpe.cpp has byte-level BPE).
 //
 // Two exactness targets, chosen by AGM_TOK_ESCAPE_WS:
 //  - with it (a vocabulary from tokenizer.model): SentencePiece's own encoder
@@ -249,6 +250,7 @@ struct Out {
 Tokenizer::~Tokenizer() { std::free(index_); }
 
 bool Tokenizer::init(const TokenizerView& view, Error* err) {
+    if (view.kind == AGM_TOKENIZER_BPE_BYTES) return init_bpe(view, err);
     if (view.n_tokens == 0 || view.scores == nullptr || view.offsets == nullptr || view.types == nullptr ||
         view.text == nullptr)
         return fail_as(err, ErrorKind::Argument, "tokenizer: empty or unparsed vocabulary");
@@ -295,6 +297,7 @@ size_t Tokenizer::memory_bytes() const { return index_bytes_; }
 
 bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
                        Error* err) const {
+    if (view_.kind == AGM_TOKENIZER_BPE_BYTES) return encode_bpe(text, len, add_bos, out, cap, n_out, err);
     *n_out = 0;
     const Index* ix = static_cast<const Index*>(index_);
     const TokenizerView& v = view_;
@@ -469,6 +472,7 @@ bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out,
 }
 
 size_t Tokenizer::decode(int32_t prev, int32_t token, char* buf, size_t cap) const {
+    if (view_.kind == AGM_TOKENIZER_BPE_BYTES) return decode_bpe(token, buf, cap);
     const TokenizerView& v = view_;
     if (index_ == nullptr || token < 0 || (uint32_t)token >= v.n_tokens) return 0;
     const uint8_t type = v.types[token];

@@ -85,6 +85,54 @@ std::string shown(const std::string& s) {
     return r;
 }
 
+// tokenizer.ggml.model = "gpt2": byte-level BPE (GPT-2, LLaMA-3, Falcon...).
+bool vocab_gpt2(const GgufFile& f, Vocab* out, Error* err) {
+    std::vector<std::string> tokens, merges;
+    if (!f.get_string_array("tokenizer.ggml.tokens", &tokens, false, err)) return false;
+    const size_t n = tokens.size();
+    if (n == 0) return fail(err, "gguf: tokenizer.ggml.tokens is empty");
+    if (n > (size_t)INT32_MAX) return fail(err, "gguf: tokenizer.ggml.tokens has %zu tokens, too many", n);
+    if (!f.get_string_array("tokenizer.ggml.merges", &merges, false, err)) return false;
+    std::vector<uint8_t> types(n, AGM_TOKEN_NORMAL);
+    if (f.find("tokenizer.ggml.token_type") != nullptr) {
+        std::vector<int32_t> t;
+        if (!f.get_i32_array("tokenizer.ggml.token_type", &t, false, err)) return false;
+        if (t.size() != n)
+            return fail(err, "gguf: tokenizer.ggml.token_type has %zu entries, tokenizer.ggml.tokens %zu", t.size(), n);
+        for (size_t i = 0; i < n; i++) {
+            if (t[i] < AGM_TOKEN_NORMAL || t[i] > AGM_TOKEN_BYTE)
+                return fail(err, "gguf: tokenizer.ggml.token_type[%zu] is %" PRId32 " (must be 1..6)", i, t[i]);
+            types[i] = (uint8_t)t[i];
+        }
+    }
+    // llama.cpp reads a missing tokenizer.ggml.pre as "default".
+    std::string pre_name = "default";
+    if (!f.get_string("tokenizer.ggml.pre", &pre_name, true, err)) return false;
+    Vocab v;
+    v.kind = AGM_TOKENIZER_BPE_BYTES;
+    if (!bpe_pre_tokenizer_from_name(pre_name, &v.pre_tokenizer, &v.flags, err)) {
+        return fail_as(err, ErrorKind::Unsupported,
+                       "gguf: tokenizer.ggml.pre = \"%s\": this pre-tokenizer is not supported (gpt-2, default, "
+                       "llama-bpe, llama3, llama-v3, falcon)",
+                       shown(pre_name).c_str());
+    }
+    bool space_prefix = false;
+    if (!f.get_bool("tokenizer.ggml.add_space_prefix", &space_prefix, true, err)) return false;
+    if (space_prefix)
+        return fail_as(err, ErrorKind::Unsupported,
+                       "gguf: tokenizer.ggml.add_space_prefix = true is not supported for a \"gpt2\" tokenizer");
+    if (!bpe_vocab_from_strings(tokens, types, merges, &v, err)) return false;
+    // Absent ids are none (llama.cpp would default BOS and EOS to 11, Falcon's
+    // <|endoftext|>, which in another vocabulary is an ordinary token).
+    if (!read_id(f, "tokenizer.ggml.bos_token_id", -1, n, &v.bos_id, err) ||
+        !read_id(f, "tokenizer.ggml.eos_token_id", -1, n, &v.eos_id, err) ||
+        !read_id(f, "tokenizer.ggml.unknown_token_id", -1, n, &v.unk_id, err) ||
+        !read_id(f, "tokenizer.ggml.padding_token_id", -1, n, &v.pad_id, err))
+        return false;
+    *out = std::move(v);
+    return true;
+}
+
 }  // namespace
 
 bool vocab_from_gguf(const GgufFile& f, Vocab* out, std::string* kind, Error* err) {
@@ -92,9 +140,10 @@ bool vocab_from_gguf(const GgufFile& f, Vocab* out, std::string* kind, Error* er
     if (!f.get_string("tokenizer.ggml.model", &model, false, err)) return false;
     if (kind) *kind = model;
     if (model == "llama") return vocab_llama(f, out, err);
+    if (model == "gpt2") return vocab_gpt2(f, out, err);
     return fail_as(err, ErrorKind::Unsupported,
                    "gguf: tokenizer.ggml.model = \"%s\": this tokenizer model is not supported yet (only "
-                   "\"llama\", SentencePiece BPE)",
+                   "\"llama\", SentencePiece BPE, and \"gpt2\", byte-level BPE)",
                    shown(model).c_str());
 }
 

@@ -115,22 +115,41 @@ enum agm_act_quant {
 };
 
 /* ---- TOKENIZER ----------------------------------------------------------
- * agm_tokenizer_header, then float score[n_tokens], uint32 offset[n_tokens+1]
- * (into the text blob, nondecreasing, offset[n_tokens] == text_bytes),
- * uint8 type[n_tokens] (agm_token_type) zero-padded to a multiple of 4, then
- * the text blob: the pieces' bytes back to back.
+ * Every kind starts with agm_tokenizer_header.
+ *
+ * AGM_TOKENIZER_SPM_BPE (SentencePiece BPE with scores): the header, then
+ * float score[n_tokens], uint32 offset[n_tokens+1] (into the text blob,
+ * nondecreasing, offset[n_tokens] == text_bytes), uint8 type[n_tokens]
+ * (agm_token_type) zero-padded to a multiple of 4, then the text blob: the
+ * pieces' bytes back to back.
+ *
+ * AGM_TOKENIZER_BPE_BYTES (byte-level BPE: GPT-2, LLaMA-3, Falcon): the
+ * header (flags: AGM_TOK_IGNORE_MERGES or 0), agm_bpe_header, then
+ *   uint32 offset[n_tokens + 1]   as above
+ *   uint8  type[n_tokens]         agm_token_type, zero-padded to a multiple of 4
+ *   agm_bpe_merge merge[n_merges] in rank order (merge[0] applies first)
+ *   uint32 by_pair[n_merges]      merge indices ordered by (left, right),
+ *                                 strictly increasing: a binary search finds
+ *                                 the rank of a pair in place
+ *   text blob                     the tokens' raw bytes (not GPT-2's
+ *                                 byte-to-unicode spelling)
+ * A merge joins two tokens into a third whose bytes are theirs concatenated
+ * (checked at load; at most AGM_BPE_MAX_MERGED_BYTES). No scores.
  */
-enum agm_tokenizer_kind { AGM_TOKENIZER_SPM_BPE = 1 };
+enum agm_tokenizer_kind { AGM_TOKENIZER_SPM_BPE = 1, AGM_TOKENIZER_BPE_BYTES = 2 };
 
 enum agm_tokenizer_flag {
     AGM_TOK_ADD_DUMMY_PREFIX = 1u,   /* prepend a space to non-empty input */
     AGM_TOK_REMOVE_EXTRA_WS = 2u,    /* SentencePiece: trim and collapse runs of spaces */
     AGM_TOK_ESCAPE_WS = 4u,          /* pieces spell a space as U+2581 (SentencePiece);
                                         without it as ' ' (llama2.c tokenizer.bin) */
-    AGM_TOK_BYTE_FALLBACK = 8u       /* unknown characters become <0xNN> byte tokens */
+    AGM_TOK_BYTE_FALLBACK = 8u,      /* unknown characters become <0xNN> byte tokens */
+    AGM_TOK_IGNORE_MERGES = 16u      /* byte-level BPE: a pre-token that is itself a
+                                        NORMAL token is emitted whole (LLaMA-3) */
 };
 
-/* SentencePiece's piece types, same numbers as its ModelProto. */
+/* SentencePiece's piece types, same numbers as its ModelProto (and GGUF's
+ * tokenizer.ggml.token_type). */
 enum agm_token_type {
     AGM_TOKEN_NORMAL = 1,
     AGM_TOKEN_UNKNOWN = 2,
@@ -150,6 +169,41 @@ typedef struct agm_tokenizer_header {
     int32_t pad_id;      /* -1: none */
     uint32_t text_bytes; /* length of the text blob */
 } agm_tokenizer_header;
+
+/* Byte-level BPE pre-tokenizers: how text is cut into pre-tokens before the
+ * merges (each cut is BPE-encoded alone). Perl regex syntax; a sequence of
+ * regexes splits each piece the previous one made, keeping the unmatched
+ * gaps as pieces of their own, and a lookahead sees only its piece
+ * (llama.cpp's unicode_regex_split). */
+enum agm_pre_tokenizer {
+    /* \s is the White_Space property, \p{..} general categories (Unicode 14).
+     * Bytes that are not well-formed UTF-8 count one by one as characters
+     * that are none of \s, \p{L}, \p{N}, \p{P} (and stay themselves: every
+     * byte has its token). */
+    /* GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
+    AGM_PRE_GPT2 = 1,
+    /* LLaMA-3 (one line; (?i:...) folds as Perl does: U+017F matches s):
+     * (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+     */
+    AGM_PRE_LLAMA3 = 2,
+    /* Falcon (llama.cpp's sequence): [\p{P}\$\+<=>\^~\|`]+ then
+     * 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S) then
+     * [0-9][0-9][0-9] */
+    AGM_PRE_FALCON = 3
+};
+
+typedef struct agm_bpe_header {
+    uint32_t pre_tokenizer; /* agm_pre_tokenizer */
+    uint32_t n_merges;
+    uint32_t reserved[2];   /* zero */
+} agm_bpe_header;
+
+typedef struct agm_bpe_merge {
+    uint32_t left, right; /* token ids, in this order */
+    uint32_t result;      /* the token spelled left's bytes then right's */
+} agm_bpe_merge;
+
+#define AGM_BPE_MAX_MERGED_BYTES 4096u /* longest token a merge may make */
 
 /* ---- TENSORS: uint32 count, uint32 zero, then 96-byte entries ----------- */
 
@@ -240,6 +294,8 @@ static_assert(sizeof(agm_config_entry) == 12, "agm_config_entry layout");
 static_assert(sizeof(agm_tensor_entry) == 96, "agm_tensor_entry layout");
 static_assert(sizeof(agm_tensors_header) == 8, "agm_tensors_header layout");
 static_assert(sizeof(agm_tokenizer_header) == 32, "agm_tokenizer_header layout");
+static_assert(sizeof(agm_bpe_header) == 16, "agm_bpe_header layout");
+static_assert(sizeof(agm_bpe_merge) == 12, "agm_bpe_merge layout");
 #endif
 
 #endif /* AGM_FORMAT_H */

@@ -30,7 +30,19 @@ namespace agm {
 // AGM_TOK_BYTE_FALLBACK when any token has type BYTE, never
 // AGM_TOK_REMOVE_EXTRA_WS (llama.cpp's SentencePiece path does not collapse
 // spaces, and GGUF has no key for it in this model).
-// Any other model ("gpt2", "bert", ...) fails with ErrorKind::Unsupported
+//
+// "gpt2" (byte-level BPE: GPT-2, LLaMA-3, Falcon, as llama.cpp runs them),
+// a BPE_BYTES vocabulary (bpe_vocab_from_strings in agm/vocab.h):
+//   tokenizer.ggml.tokens          string array    NORMAL tokens in GPT-2's byte alphabet
+//   tokenizer.ggml.merges          string array    "a b", rank order (required)
+//   tokenizer.ggml.token_type      int array       optional, default NORMAL
+//   tokenizer.ggml.pre             string          "gpt-2", "default" (also when absent):
+//                                                  GPT2; "llama-bpe", "llama3", "llama-v3":
+//                                                  LLAMA3 + AGM_TOK_IGNORE_MERGES; "falcon":
+//                                                  FALCON; anything else is refused
+//   tokenizer.ggml.{bos,eos,unknown,padding}_token_id  u32   default none
+//   tokenizer.ggml.add_space_prefix bool           must be false if present
+// Any other model ("bert", "t5", ...) fails with ErrorKind::Unsupported
 // naming the key and the value.
 bool vocab_from_gguf(const GgufFile& f, Vocab* out, std::string* kind, Error* err);
 
