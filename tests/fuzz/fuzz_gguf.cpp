@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check(one_line(err));
         return 0;
     }
-    check(kind == "llama" && !v.pieces.empty());
+    check((kind == "llama" || kind == "gpt2") && !v.pieces.empty());
     std::vector<uint8_t> sec;
     if (!agm::serialize_tokenizer(v, &sec, &err)) {
         check(one_line(err));
