@@ -353,7 +353,9 @@ TEST_CASE("gguf hostile: vocabulary refusals") {
         return g;
     };
     REQUIRE_MESSAGE(vocab(gpt2("llama-bpe", {"a", "b", "ab"}, {"a b"}), &err), err.msg);
-    REQUIRE_MESSAGE(vocab(gpt2(nullptr, {"a", "b", "ab"}, {"a b"}), &err), err.msg);  // absent: "default"
+    // Absent means llama.cpp's "default" sequence, which is not GPT-2's regex: refused.
+    refuse(gpt2(nullptr, {"a", "b", "ab"}, {"a b"}), "tokenizer.ggml.pre = \"default\"");
+    refuse(gpt2("default", {"a", "b", "ab"}, {"a b"}), "four-regex sequence");
     refuse(gpt2("qwen2", {"a", "b", "ab"}, {"a b"}), "tokenizer.ggml.pre = \"qwen2\": this pre-tokenizer is not supported");
     refuse(gpt2("gpt-2", {"a", "b", "ab"}, {}), "key 'tokenizer.ggml.merges' is missing");
     refuse(gpt2("gpt-2", {"a", "b c", "ab"}, {"a b"}), "outside GPT-2's byte alphabet");

@@ -129,7 +129,10 @@ bool bpe_vocab_from_strings(const std::vector<std::string>& tokens, const std::v
 }
 
 bool bpe_pre_tokenizer_from_name(const std::string& name, uint32_t* pre, uint32_t* flags, Error* err) {
-    if (name == "gpt-2" || name == "default") {
+    // llama.cpp's "default" (also what a missing tokenizer.ggml.pre means) is
+    // a sequence of four regexes of its own, not GPT-2's: refused below
+    // rather than tokenised differently.
+    if (name == "gpt-2") {
         *pre = AGM_PRE_GPT2;
         *flags = 0;
     } else if (name == "llama-bpe" || name == "llama3" || name == "llama-v3") {
@@ -140,7 +143,7 @@ bool bpe_pre_tokenizer_from_name(const std::string& name, uint32_t* pre, uint32_
         *flags = 0;
     } else {
         return fail_as(err, ErrorKind::Unsupported,
-                       "tokenizer.ggml.pre '%.64s' is not supported (gpt-2, default, llama-bpe, llama3, falcon)",
+                       "tokenizer.ggml.pre '%.64s' is not supported (gpt-2, llama-bpe, llama3, llama-v3, falcon)",
                        name.c_str());
     }
     return true;

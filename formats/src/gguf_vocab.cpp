@@ -112,8 +112,9 @@ bool vocab_gpt2(const GgufFile& f, Vocab* out, Error* err) {
     v.kind = AGM_TOKENIZER_BPE_BYTES;
     if (!bpe_pre_tokenizer_from_name(pre_name, &v.pre_tokenizer, &v.flags, err)) {
         return fail_as(err, ErrorKind::Unsupported,
-                       "gguf: tokenizer.ggml.pre = \"%s\": this pre-tokenizer is not supported (gpt-2, default, "
-                       "llama-bpe, llama3, llama-v3, falcon)",
+                       "gguf: tokenizer.ggml.pre = \"%s\": this pre-tokenizer is not supported (gpt-2, "
+                       "llama-bpe, llama3, llama-v3, falcon; \"default\", also meant by a missing key, is "
+                       "llama.cpp's own four-regex sequence)",
                        shown(pre_name).c_str());
     }
     bool space_prefix = false;
