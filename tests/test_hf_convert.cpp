@@ -13,6 +13,7 @@
 #include "agm/convert_hf.h"
 #include "agm/hf_checkpoint.h"
 #include "agm/import.h"
+#include "agmodel.h"
 #include "doctest.h"
 #include "engine_compare.h"
 #include "ggml_encode.h"
@@ -116,9 +117,68 @@ std::string config_json(const HfVariant& v) {
     return buf;
 }
 
+// A small byte-level tokenizer.json of n tokens (LLaMA-3 style): the 256
+// bytes in GPT-2's alphabet (id = byte), merges building "the", " the",
+// " cat", ..., then <|begin_of_text|> and <|end_of_text|> as specials.
+std::string small_byte_level_tokenizer(uint32_t n) {
+    auto spell = [](uint8_t b) {  // GPT-2's byte-to-unicode, as UTF-8
+        uint32_t cp = b;
+        if (!((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE))) {
+            uint32_t k = 0;
+            for (uint32_t x = 0; x < b; ++x)
+                if (!((x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE))) ++k;
+            cp = 0x100 + k;
+        }
+        std::string s;
+        if (cp < 0x80) s += (char)cp;
+        else {
+            s += (char)(0xC0 | (cp >> 6));
+            s += (char)(0x80 | (cp & 0x3F));
+        }
+        return s;
+    };
+    std::vector<std::string> tokens;
+    for (int b = 0; b < 256; ++b) tokens.push_back(spell((uint8_t)b));
+    const std::string sp = spell(' ');
+    const char* const pairs[][2] = {{"t", "h"}, {"th", "e"}, {"c", "a"}, {"ca", "t"}, {"a", "n"}, {"o", "n"},
+                                    {"i", "n"}, {"e", "r"}, {"s", "a"}, {"sa", "t"}};
+    std::vector<std::string> merges;
+    for (const auto& p : pairs) {
+        merges.push_back(std::string(p[0]) + " " + p[1]);
+        tokens.push_back(std::string(p[0]) + p[1]);
+    }
+    for (const char* w : {"the", "cat", "on", "sat", "in", "an"}) {
+        merges.push_back(sp + " " + w);
+        tokens.push_back(sp + w);
+    }
+    while (tokens.size() + 2 < n) {  // filler tokens nothing merges into
+        merges.push_back("q " + std::to_string(tokens.size()));
+        tokens.push_back("q" + std::to_string(tokens.size()));
+        merges.pop_back();
+    }
+    std::string j = "{\"added_tokens\": [{\"id\": " + std::to_string(n - 2) +
+                    ", \"content\": \"<|begin_of_text|>\", \"special\": true}, {\"id\": " + std::to_string(n - 1) +
+                    ", \"content\": \"<|end_of_text|>\", \"special\": true}], \"normalizer\": null, "
+                    "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}, "
+                    "\"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": "
+                    "{\"id\": \"<|begin_of_text|>\", \"type_id\": 0}}]}, \"model\": {\"type\": \"BPE\", \"vocab\": {";
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        std::string q;
+        for (char c : tokens[i]) {
+            if (c == '"' || c == '\\') q += '\\';
+            q += c;
+        }
+        j += (i ? ", \"" : "\"") + q + "\": " + std::to_string(i);
+    }
+    j += "}, \"merges\": [";
+    for (size_t i = 0; i < merges.size(); ++i) j += (i ? ", \"" : "\"") + merges[i] + "\"";
+    return j + "]}}";
+}
+
 HfDirSpec checkpoint(const HfVariant& v, RefModel* m) {
     HfDirSpec spec;
     spec.config_json = config_json(v);
+    if (v.storage == Storage::Packed && v.c.tied) spec.tokenizer_json = small_byte_level_tokenizer(v.c.vocab_size);
     spec.n_shards = v.shards;
     const RefConfig& c = m->c;
     uint64_t rng = 12345;
@@ -215,6 +275,26 @@ TEST_CASE("Hugging Face: every architecture and storage converts and runs as the
             CHECK(tool_out == file);
             std::remove(out.c_str());
         }
+        if (!spec.tokenizer_json.empty()) {  // the tokenizer came along: text encodes through it
+            agm_model* model = nullptr;
+            agm_error e;
+            std::vector<uint64_t> aligned(file.size() / 8 + 9);
+            uint8_t* base = reinterpret_cast<uint8_t*>(aligned.data());
+            base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
+            std::memcpy(base, file.data(), file.size());
+            REQUIRE(agm_model_open_memory(base, file.size(), nullptr, &model, &e) == AGM_OK);
+            int32_t ids[16];
+            size_t n = 0;
+            REQUIRE(agm_tokenize(model, "the cat sat", 11, 1, ids, 16, &n, &e) == AGM_OK);
+            // <|begin_of_text|> "the" " cat" " sat"
+            const uint32_t V = v.c.vocab_size;
+            CHECK(n == 4);
+            CHECK(ids[0] == (int32_t)(V - 2));
+            CHECK(ids[1] == 257);
+            CHECK(ids[2] == 267);
+            CHECK(ids[3] == 269);
+            agm_model_close(model);
+        }
         const CompareResult r = compare_greedy(file, ref, {3, 14, 15, 92}, 64);
         INFO(r.error);
         REQUIRE(r.opened);
@@ -263,7 +343,7 @@ TEST_CASE("Hugging Face: what agmodel does not implement is refused with the key
     refused("rope scaling", [](HfDirSpec& s) {
         s.config_json.replace(s.config_json.find("\"rope_scaling\": null"), 20,
                               "\"rope_scaling\": {\"type\": \"yarn\", \"factor\": 4.0}");
-    }, "rope_scaling = {");
+    }, "rope_scaling = {\"type\":\"yarn\",\"factor\":4.0}");
     refused("attention bias", [](HfDirSpec& s) {
         s.config_json.insert(s.config_json.size() - 1, ", \"attention_bias\": true");
     }, "attention_bias = true");

@@ -117,7 +117,7 @@ int convert_hf_dir(const std::string& input, bool latent, const agm::BuildOption
         return 1;
     }
     if (!m.has_vocab)
-        std::fprintf(stderr, "agmodel-convert: warning: %s has no tokenizer.model; the output cannot encode text\n",
+        std::fprintf(stderr, "agmodel-convert: warning: %s has no tokenizer.model or tokenizer.json; the output cannot encode text\n",
                      input.c_str());
     uint64_t in_bytes = 0;
     for (const auto& s : ck.shards) in_bytes += s->size;

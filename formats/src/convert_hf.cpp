@@ -25,6 +25,7 @@
 
 #include "agm/convert_hf.h"
 #include "agm/file_io.h"
+#include "agm/hf_tokenizer.h"
 #include "agm/vocab.h"
 
 namespace agm {
@@ -152,8 +153,10 @@ bool refuse_if_set(const JsonValue& c, const char* key, const char* why, Error* 
     if (v == nullptr || v->is_null() || (v->is_bool() && !v->boolean())) return true;
     std::string text;
     json_serialize(*v, &text);
-    return fail_as(err, ErrorKind::Unsupported, "config.json: %s = %s: %s", key, json_printable(text, 80).c_str(),
-                   why);
+    if (text.size() > 80) text = text.substr(0, 80) + "...";
+    for (char& ch : text)
+        if ((unsigned char)ch < 0x20 || (unsigned char)ch > 0x7E) ch = '?';
+    return fail_as(err, ErrorKind::Unsupported, "config.json: %s = %s: %s", key, text.c_str(), why);
 }
 
 }  // namespace
@@ -267,19 +270,30 @@ bool import_hf(const HfCheckpoint& ck, const HfImportOptions& o, ImportModel* m,
                            t.tensor->name.c_str(), st_dtype_name(t.tensor->dtype),
                            st_shape_string(t.tensor->shape).c_str());
 
-    // The vocabulary: tokenizer.model (SentencePiece) when the checkpoint has one.
+    // The vocabulary: tokenizer.model (SentencePiece, read exactly) when the
+    // checkpoint has one, else tokenizer.json.
+    auto exists = [](const std::string& path) {
+        FILE* f = std::fopen(path.c_str(), "rb");
+        if (f) std::fclose(f);
+        return f != nullptr;
+    };
     const std::string spm = ck.dir + "/tokenizer.model";
-    if (FILE* f = std::fopen(spm.c_str(), "rb")) {
-        std::fclose(f);
+    std::string tok_kind;
+    if (exists(spm)) {
         std::vector<uint8_t> bytes;
         if (!read_whole_file(spm, &bytes, err, (uint64_t)256 << 20) ||
             !read_spm_model(bytes.data(), bytes.size(), &m->vocab, err))
             return fail_context(err, spm.c_str());
+        tok_kind = "SentencePiece tokenizer.model";
+    } else if (exists(ck.tokenizer_json_path())) {
+        if (!load_tokenizer_json(ck.tokenizer_json_path(), &m->vocab, &tok_kind, err)) return false;
+    }
+    if (!tok_kind.empty()) {
         if (m->vocab.pieces.size() != m->vocab_size)
-            return fail(err, "%s: %zu tokens, config.json's vocab_size is %u", spm.c_str(), m->vocab.pieces.size(),
-                        m->vocab_size);
+            return fail(err, "checkpoint: the tokenizer (%s) has %zu tokens, config.json's vocab_size is %u",
+                        tok_kind.c_str(), m->vocab.pieces.size(), m->vocab_size);
         m->has_vocab = true;
-        m->metadata.push_back({"tokenizer.source", "SentencePiece tokenizer.model"});
+        m->metadata.push_back({"tokenizer.source", tok_kind});
     }
     m->metadata.push_back({"source", "Hugging Face checkpoint (" + arch + ")"});
     return true;
