@@ -1,7 +1,7 @@
 // GGUF image builder for tests (see gguf_writer.h).
 #include "gguf_writer.h"
 
-#include "kv_cache.h"  // agm::f32_to_f16
+#include "agm/half.h"  // agm::f32_to_f16
 
 namespace agm_test {
 

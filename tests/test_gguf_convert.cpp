@@ -219,6 +219,15 @@ TEST_CASE("GGUF: what agmodel does not implement is refused with the key and val
                 put_u32(&kv.value, 32);
             }
     }, "llama.rope.dimension_count = 32");
+    // Found by fuzzing: ranges are checked before anything is sized by them
+    // (2^31 layers once asked for gigabytes of layer records).
+    refused("a huge block count", [](GgufWriter& w) {
+        for (auto& kv : w.kvs)
+            if (kv.key == "llama.block_count") {
+                kv.value.clear();
+                put_u32(&kv.value, 0x80000000u);
+            }
+    }, "llama.block_count = 2147483648 (1..1024)");
     refused("a bias", [](GgufWriter& w) { w.add_tensor("blk.0.attn_q.bias", agm::GGML_F32, {256}, Bytes(1024)); },
             "blk.0.attn_q.bias");
     refused("rope_freqs", [](GgufWriter& w) { w.add_tensor("rope_freqs.weight", agm::GGML_F32, {32}, Bytes(128)); },

@@ -218,6 +218,10 @@ TEST_CASE("tokenizer.json: what is not implemented is refused naming the field")
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 2}, \"merges\": []}}", "without gaps"},
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}", "not in the vocabulary"},
         {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [7]}}", "merges[0]"},
+        // Found by fuzzing: a Split without "behavior" (it was read through a null pointer).
+        {"{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": "
+         "{\"Regex\": \"x\"}}, {\"type\": \"ByteLevel\", \"use_regex\": false}]}, \"model\": {\"type\": \"BPE\", "
+         "\"vocab\": {\"a\": 0}, \"merges\": []}}", "behavior: missing"},
         {"[1, 2]", "not an object"},
         {"{\"model\": ", "json:"},
     };

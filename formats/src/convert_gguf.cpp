@@ -25,6 +25,7 @@
 #include "agm/convert_gguf.h"
 #include "agm/ggml_decode.h"
 #include "agm/gguf_vocab.h"
+#include "agm/model_file.h"
 
 namespace agm {
 namespace {
@@ -245,7 +246,16 @@ bool import_gguf(const GgufFile& f, const GgufImportOptions& o, ImportModel* m, 
         !f.get_u32(key("attention.key_length").c_str(), &key_len, true, err) ||
         !f.get_u32(key("attention.value_length").c_str(), &value_len, true, err))
         return false;
-    if (m->n_heads == 0) return fail(err, "gguf: %sattention.head_count = 0", a.c_str());
+    // Ranges before anything is sized by them (the reader of our file has the same limits).
+    if (m->n_layers == 0 || m->n_layers > kMaxLayers)
+        return fail(err, "gguf: %sblock_count = %u (1..%u)", a.c_str(), m->n_layers, kMaxLayers);
+    if (m->dim == 0 || m->dim > kMaxWidth || m->hidden_dim == 0 || m->hidden_dim > kMaxWidth)
+        return fail(err, "gguf: %sembedding_length = %u, feed_forward_length = %u (1..%u)", a.c_str(), m->dim,
+                    m->hidden_dim, kMaxWidth);
+    if (m->n_heads == 0 || m->n_heads > m->dim)
+        return fail(err, "gguf: %sattention.head_count = %u (1..%u)", a.c_str(), m->n_heads, m->dim);
+    if (ctx == 0 || ctx > kMaxSeqLen)
+        return fail(err, "gguf: %scontext_length = %u (1..%u)", a.c_str(), ctx, kMaxSeqLen);
     if (m->n_kv_heads == 0) m->n_kv_heads = m->n_heads;
     m->head_dim = key_len ? key_len : m->dim / m->n_heads;
     if (value_len && value_len != m->head_dim)

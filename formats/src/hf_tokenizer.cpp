@@ -82,7 +82,7 @@ bool byte_level_pre(const JsonValue& root, uint32_t* pre, Error* err) {
             std::string behavior;
             if (rx == nullptr || !rx->is_string())
                 return refuse("pre_tokenizer Split.pattern", pat ? *pat : e, "only a Regex pattern is implemented", err);
-            if (!e.get_string("tokenizer.json: Split", "behavior", &behavior, true, err)) return false;
+            if (!e.get_string("tokenizer.json: Split", "behavior", &behavior, false, err)) return false;
             if (behavior != "Isolated")
                 return refuse("pre_tokenizer Split.behavior", *e.find("behavior"), "only Isolated is implemented", err);
             if (!regex.empty())

@@ -2,14 +2,17 @@
 // parse_gguf on the bytes; if it accepts them, every invariant it promises is
 // checked (a broken one traps: that is a finding), every value is read
 // through the typed getters, and vocab_from_gguf runs, then the vocabulary is
-// serialised and the section parsed back. It must never crash, leak or hang.
+// serialised and the section parsed back; import_gguf and build_native_file
+// run on it too. It must never crash, leak or hang.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "agm/convert_gguf.h"
 #include "agm/gguf.h"
+#include "agm/import.h"
 #include "agm/gguf_vocab.h"
 #include "agm/tokenizer_section.h"
 #include "agm/vocab.h"
@@ -81,6 +84,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(f.version == 2 || f.version == 3);
     check_tensors(f, data, size);
     read_values(f);
+
+    // The converter on what the reader accepted: it imports a model or says
+    // why not, in one line, and what it imports packs into a file that our
+    // own reader accepts.
+    {
+        agm::ImportModel m;
+        agm::Error e;
+        if (!agm::import_gguf(f, agm::GgufImportOptions(), &m, &e)) {
+            check(one_line(e));
+        } else {
+            std::vector<uint8_t> file;
+            agm::SizeReport rep;
+            if (!agm::build_native_file(m, agm::BuildOptions(), &file, &rep, &e)) check(one_line(e));
+        }
+    }
 
     agm::Vocab v;
     std::string kind;
