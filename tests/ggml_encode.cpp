@@ -96,6 +96,92 @@ std::vector<uint8_t> encode_q8_0(const float* x, uint64_t n, std::vector<float>*
     return out;
 }
 
+std::vector<uint8_t> encode_q4_k(const float* x, uint64_t n, std::vector<float>* decoded) {
+    std::vector<uint8_t> out;
+    if (decoded) decoded->assign(n, 0.0f);
+    for (uint64_t b = 0; b < n / 256; ++b) {
+        const float* xb = x + b * 256;
+        float step[8], off[8], max_step = 0.0f, max_off = 0.0f;
+        for (int j = 0; j < 8; ++j) {
+            float lo = xb[32 * j], hi = xb[32 * j];
+            for (int l = 0; l < 32; ++l) {
+                lo = std::fmin(lo, xb[32 * j + l]);
+                hi = std::fmax(hi, xb[32 * j + l]);
+            }
+            off[j] = lo < 0.0f ? -lo : 0.0f;
+            step[j] = (hi + off[j]) / 15.0f;
+            max_step = std::fmax(max_step, step[j]);
+            max_off = std::fmax(max_off, off[j]);
+        }
+        const uint16_t dh = agm::f32_to_f16(max_step / 63.0f), mh = agm::f32_to_f16(max_off / 63.0f);
+        const float d = agm::f16_to_f32(dh), dmin = agm::f16_to_f32(mh);
+        uint8_t blk[144] = {0};
+        std::memcpy(blk, &dh, 2);
+        std::memcpy(blk + 2, &mh, 2);
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; ++j) {
+            sc[j] = (uint8_t)(d > 0.0f ? std::fmin(63.0f, std::round(step[j] / d)) : 0.0f);
+            mn[j] = (uint8_t)(dmin > 0.0f ? std::fmin(63.0f, std::round(off[j] / dmin)) : 0.0f);
+            uint8_t* s6 = blk + 4;
+            if (j < 4) {
+                s6[j] |= sc[j];
+                s6[j + 4] |= mn[j];
+            } else {
+                s6[j + 4] = (uint8_t)((sc[j] & 0xF) | ((mn[j] & 0xF) << 4));
+                s6[j - 4] |= (uint8_t)((sc[j] >> 4) << 6);
+                s6[j] |= (uint8_t)((mn[j] >> 4) << 6);
+            }
+        }
+        for (int i = 0; i < 256; ++i) {
+            const int j = i / 32;
+            const float ds = d * (float)sc[j], m = dmin * (float)mn[j];
+            const float qf = ds > 0.0f ? std::round((xb[i] + m) / ds) : 0.0f;
+            const int q = (int)std::fmin(15.0f, std::fmax(0.0f, qf));
+            const int byte = (i / 64) * 32 + i % 32;
+            blk[16 + byte] |= (uint8_t)((i % 64) < 32 ? q : q << 4);
+            if (decoded) (*decoded)[b * 256 + i] = ds * (float)q - m;
+        }
+        out.insert(out.end(), blk, blk + 144);
+    }
+    return out;
+}
+
+std::vector<uint8_t> encode_q6_k(const float* x, uint64_t n, std::vector<float>* decoded) {
+    std::vector<uint8_t> out;
+    if (decoded) decoded->assign(n, 0.0f);
+    for (uint64_t b = 0; b < n / 256; ++b) {
+        const float* xb = x + b * 256;
+        float step[16], max_step = 0.0f;
+        for (int k = 0; k < 16; ++k) {
+            float a = 0.0f;
+            for (int l = 0; l < 16; ++l) a = std::fmax(a, std::fabs(xb[16 * k + l]));
+            step[k] = a / 31.0f;
+            max_step = std::fmax(max_step, step[k]);
+        }
+        const uint16_t dh = agm::f32_to_f16(max_step / 127.0f);
+        const float d = agm::f16_to_f32(dh);
+        uint8_t blk[210] = {0};
+        int8_t sc[16];
+        for (int k = 0; k < 16; ++k) sc[k] = (int8_t)(d > 0.0f ? std::fmin(127.0f, std::round(step[k] / d)) : 0.0f);
+        std::memcpy(blk + 192, sc, 16);
+        std::memcpy(blk + 208, &dh, 2);
+        for (int i = 0; i < 256; ++i) {
+            const int half = i / 128, r = i % 128, quarter = r / 32, l = r % 32;
+            const int si = 8 * half + l / 16 + 2 * quarter;  // the scale ggml pairs with this value
+            const float ds = d * (float)sc[si];
+            const float qf = ds > 0.0f ? std::round(xb[i] / ds) : 0.0f;
+            const int q = (int)std::fmin(31.0f, std::fmax(-32.0f, qf)) + 32;
+            uint8_t* ql = blk + 64 * half;
+            uint8_t* qh = blk + 128 + 32 * half;
+            ql[l + (quarter & 1) * 32] |= (uint8_t)(quarter < 2 ? (q & 0xF) : (q & 0xF) << 4);
+            qh[l] |= (uint8_t)((q >> 4) << (2 * quarter));
+            if (decoded) (*decoded)[b * 256 + i] = d * (float)sc[si] * (float)(q - 32);
+        }
+        out.insert(out.end(), blk, blk + 210);
+    }
+    return out;
+}
+
 std::vector<uint8_t> encode_f16(const float* x, uint64_t n) {
     std::vector<uint8_t> out;
     for (uint64_t i = 0; i < n; ++i) put_u16(&out, agm::f32_to_f16(x[i]));

@@ -22,6 +22,11 @@ std::vector<uint8_t> encode_i2_s(const int8_t* w, uint64_t n, float scale);
 // f16), q = round(x / d). *decoded (if non-null) gets d * q, what a reader
 // must get back.
 std::vector<uint8_t> encode_q8_0(const float* x, uint64_t n, std::vector<float>* decoded);
+// Q4_K and Q6_K (n a multiple of 256), with simple scale choices (not
+// llama.cpp's search): *decoded gets what ggml's dequantisation gives,
+// computed here with its f32 operations.
+std::vector<uint8_t> encode_q4_k(const float* x, uint64_t n, std::vector<float>* decoded);
+std::vector<uint8_t> encode_q6_k(const float* x, uint64_t n, std::vector<float>* decoded);
 std::vector<uint8_t> encode_f16(const float* x, uint64_t n);   // x must be f16-exact
 std::vector<uint8_t> encode_bf16(const float* x, uint64_t n);  // x must be bf16-exact
 std::vector<uint8_t> encode_f32(const float* x, uint64_t n);

@@ -18,9 +18,13 @@ Bytes encode_floats(uint32_t type, std::vector<float>* v) {
     switch (type) {
         case agm::GGML_F16: return encode_f16(v->data(), v->size());
         case agm::GGML_BF16: return encode_bf16(v->data(), v->size());
-        case agm::GGML_Q8_0: {
+        case agm::GGML_Q8_0:
+        case agm::GGML_Q4_K:
+        case agm::GGML_Q6_K: {
             std::vector<float> decoded;
-            Bytes b = encode_q8_0(v->data(), v->size(), &decoded);
+            Bytes b = type == agm::GGML_Q8_0   ? encode_q8_0(v->data(), v->size(), &decoded)
+                      : type == agm::GGML_Q4_K ? encode_q4_k(v->data(), v->size(), &decoded)
+                                               : encode_q6_k(v->data(), v->size(), &decoded);
             *v = decoded;  // the model is what the file holds
             return b;
         }
@@ -28,15 +32,22 @@ Bytes encode_floats(uint32_t type, std::vector<float>* v) {
     }
 }
 
-// A ternary matrix in the spec's type; float types hold the values w * scale.
-Bytes encode_ternary(uint32_t type, const RefTernary& t) {
-    const uint64_t n = t.w.size();
-    if (type == agm::GGML_TQ2_0) return encode_tq2_0(t.w.data(), n, agm::f32_to_f16(t.scale));
-    if (type == agm::GGML_TQ1_0) return encode_tq1_0(t.w.data(), n, agm::f32_to_f16(t.scale));
-    if (type == agm::GGML_I2_S) return encode_i2_s(t.w.data(), n, t.scale);
+// A ternary matrix in the spec's type; float types hold the values w * scale
+// (for Q8_0 the scale becomes what the blocks decode to: f16(scale/127) * 127).
+Bytes encode_ternary(uint32_t type, RefTernary* t) {
+    const uint64_t n = t->w.size();
+    if (type == agm::GGML_TQ2_0) return encode_tq2_0(t->w.data(), n, agm::f32_to_f16(t->scale));
+    if (type == agm::GGML_TQ1_0) return encode_tq1_0(t->w.data(), n, agm::f32_to_f16(t->scale));
+    if (type == agm::GGML_I2_S) return encode_i2_s(t->w.data(), n, t->scale);
     std::vector<float> v(n);
-    for (uint64_t i = 0; i < n; ++i) v[i] = (float)t.w[i] * t.scale;
-    return encode_floats(type, &v);
+    for (uint64_t i = 0; i < n; ++i) v[i] = (float)t->w[i] * t->scale;
+    Bytes b = encode_floats(type, &v);
+    for (float x : v)
+        if (x != 0.0f) {
+            t->scale = x < 0.0f ? -x : x;
+            break;
+        }
+    return b;
 }
 
 }  // namespace
@@ -112,15 +123,15 @@ std::vector<uint8_t> write_gguf_model(RefModel* m, const GgufModelSpec& s) {
     auto vec = [&](const std::string& name, std::vector<float>* v) {
         w.add_tensor(name, s.norm_type, {v->size()}, encode_floats(s.norm_type, v));
     };
-    auto mat = [&](const std::string& name, std::vector<float>* v, uint64_t rows) {
-        w.add_tensor(name, s.embd_type, {dim, rows}, encode_floats(s.embd_type, v));
+    auto mat = [&](const std::string& name, std::vector<float>* v, uint64_t rows, uint32_t type) {
+        w.add_tensor(name, type, {dim, rows}, encode_floats(type, v));
     };
-    auto tern = [&](const std::string& name, const RefTernary& t) {
-        w.add_tensor(name, s.ternary_type, {t.cols, t.rows}, encode_ternary(s.ternary_type, t));
+    auto tern = [&](const std::string& name, RefTernary& t) {
+        w.add_tensor(name, s.ternary_type, {t.cols, t.rows}, encode_ternary(s.ternary_type, &t));
     };
-    mat("token_embd.weight", &m->embd, c.vocab_size);
+    mat("token_embd.weight", &m->embd, c.vocab_size, s.embd_type);
     vec("output_norm.weight", &m->output_norm);
-    if (!c.tied) mat("output.weight", &m->output, c.vocab_size);
+    if (!c.tied) mat("output.weight", &m->output, c.vocab_size, s.output_type ? s.output_type : s.embd_type);
     for (uint32_t l = 0; l < c.n_layers; ++l) {
         RefLayer& L = m->layers[l];
         const std::string b = "blk." + std::to_string(l) + ".";

@@ -16,7 +16,8 @@ namespace agm_test {
 struct GgufModelSpec {
     std::string arch = "llama";              // general.architecture
     uint32_t ternary_type = agm::GGML_TQ2_0; // TQ1_0, TQ2_0, I2_S, or F16/F32/BF16 (ternary values)
-    uint32_t embd_type = agm::GGML_F32;      // F32, F16, BF16, Q8_0
+    uint32_t embd_type = agm::GGML_F32;      // F32, F16, BF16, Q8_0, Q4_K, Q6_K
+    uint32_t output_type = 0;                // the classifier's; 0: embd_type
     uint32_t norm_type = agm::GGML_F32;
     bool vocab = true;                       // a "llama" (SentencePiece) vocabulary of vocab_size tokens
     uint32_t version = 3;

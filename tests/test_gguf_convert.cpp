@@ -82,6 +82,24 @@ std::vector<Variant> variants() {
     s.norm_type = agm::GGML_F32;
     s.version = 2;
     v.push_back({"bitnet-25 TQ1_0, Q8_0, GGUF v2", s, b25});
+
+    // llama-quantize's defaults for TQ files: Q4_K embedding, Q6_K classifier.
+    s = GgufModelSpec();
+    s.arch = "llama";
+    s.ternary_type = agm::GGML_TQ2_0;
+    s.embd_type = agm::GGML_Q4_K;
+    s.output_type = agm::GGML_Q6_K;
+    v.push_back({"llama TQ2_0, Q4_K embedding, Q6_K classifier", s, llama});
+
+    // Ternary values stored as F32, BF16 and Q8_0 matrices.
+    s = GgufModelSpec();
+    s.arch = "bitnet";
+    s.ternary_type = agm::GGML_Q8_0;
+    v.push_back({"bitnet Q8_0 ternary values", s, bitnet});
+    s.ternary_type = agm::GGML_BF16;
+    v.push_back({"bitnet BF16 ternary values", s, bitnet});
+    s.ternary_type = agm::GGML_F32;
+    v.push_back({"bitnet F32 ternary values", s, bitnet});
     return v;
 }
 
