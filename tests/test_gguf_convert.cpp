@@ -246,6 +246,9 @@ TEST_CASE("GGUF: what agmodel does not implement is refused with the key and val
                 put_u32(&kv.value, 0x80000000u);
             }
     }, "llama.block_count = 2147483648 (1..1024)");
+    // Found by fuzzing: a key with a newline made a two-line message.
+    refused("a control byte in a key", [](GgufWriter& w) { w.add_u32("llama.block_\ncount", 1); },
+            "llama.block_\\x0Acount = 1: not implemented");
     refused("a bias", [](GgufWriter& w) { w.add_tensor("blk.0.attn_q.bias", agm::GGML_F32, {256}, Bytes(1024)); },
             "blk.0.attn_q.bias");
     refused("rope_freqs", [](GgufWriter& w) { w.add_tensor("rope_freqs.weight", agm::GGML_F32, {32}, Bytes(128)); },

@@ -222,6 +222,9 @@ TEST_CASE("tokenizer.json: what is not implemented is refused naming the field")
         {"{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": "
          "{\"Regex\": \"x\"}}, {\"type\": \"ByteLevel\", \"use_regex\": false}]}, \"model\": {\"type\": \"BPE\", "
          "\"vocab\": {\"a\": 0}, \"merges\": []}}", "behavior: missing"},
+        // Found by fuzzing: normalizers that are not a list (read as one).
+        {"{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": 3}, \"model\": {\"type\": \"BPE\", "
+         "\"vocab\": {\"a\": 0}, \"merges\": []}}", "normalizers must be a list"},
         {"[1, 2]", "not an object"},
         {"{\"model\": ", "json:"},
     };

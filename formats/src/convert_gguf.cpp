@@ -16,6 +16,7 @@
 // architecture are latent weights, quantised the BitNet b1.58 way. An
 // optional blk.N.<matrix>.scale tensor (one value) multiplies the matrix's
 // output, as in llama.cpp.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -45,6 +46,24 @@ const ArchInfo kArchs[] = {
     {"bitnet-25", true, AGM_FFN_RELU2_GATED, AGM_ROPE_HALVES, true},
 };
 
+// A string from the file made safe for a one-line message (and for our
+// METADATA section's "key: value" lines): printable ASCII kept, other bytes
+// as \xHH, cut after 64 bytes.
+std::string shown(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size() && i < 64; ++i) {
+        const unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7F && c != '\\') {
+            out += (char)c;
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+        }
+    }
+    return s.size() > 64 ? out + "..." : out;
+}
+
 // A metadata value as text, for refusals ("llama.expert_count = 8").
 std::string value_text(const GgufValue& v) {
     char buf[64];
@@ -66,8 +85,7 @@ std::string value_text(const GgufValue& v) {
         return buf;
     };
     if (v.type == GGUF_STRING) {
-        std::string s((const char*)v.data, (size_t)std::min<uint64_t>(v.count, 60));
-        return "\"" + s + (v.count > 60 ? "...\"" : "\"");
+        return "\"" + shown(std::string((const char*)v.data, (size_t)std::min<uint64_t>(v.count, 65))) + "\"";
     }
     if (v.type == GGUF_ARRAY) {
         std::snprintf(buf, sizeof buf, "[%llu values]", (unsigned long long)v.count);
@@ -77,7 +95,7 @@ std::string value_text(const GgufValue& v) {
 }
 
 bool refuse_key(const GgufKv& kv, const char* why, Error* err) {
-    return fail_as(err, ErrorKind::Unsupported, "gguf: %s = %s: %s", kv.key.c_str(),
+    return fail_as(err, ErrorKind::Unsupported, "gguf: %s = %s: %s", shown(kv.key).c_str(),
                    value_text(kv.value).c_str(), why);
 }
 
@@ -228,7 +246,7 @@ bool import_gguf(const GgufFile& f, const GgufImportOptions& o, ImportModel* m, 
     if (arch == nullptr)
         return fail_as(err, ErrorKind::Unsupported,
                        "gguf: general.architecture = \"%s\": not supported (llama, bitnet, bitnet-b1.58, bitnet-25)",
-                       arch_name.c_str());
+                       shown(arch_name).c_str());
     if (!check_arch_keys(f, arch_name, err)) return false;
     const std::string a = arch_name + ".";
     auto key = [&](const char* k) { return a + k; };
@@ -328,7 +346,7 @@ bool import_gguf(const GgufFile& f, const GgufImportOptions& o, ImportModel* m, 
         if (im.used.count(t.name) == 0)
             return fail_as(err, ErrorKind::Unsupported,
                            "gguf: tensor %s (%s) is not part of the \"%s\" architecture agmodel implements",
-                           t.name.c_str(), type_text(t.type), arch->name);
+                           shown(t.name).c_str(), type_text(t.type), arch->name);
 
     std::string tok_model;
     if (!f.get_string("tokenizer.ggml.model", &tok_model, true, err)) return false;
@@ -344,7 +362,7 @@ bool import_gguf(const GgufFile& f, const GgufImportOptions& o, ImportModel* m, 
     std::string name;
     if (!f.get_string("general.name", &name, true, err)) return false;
     m->metadata.push_back({"source", "GGUF v" + std::to_string(f.version) + " \"" + arch_name + "\"" +
-                                         (name.empty() ? "" : " " + name)});
+                                         (name.empty() ? "" : " " + shown(name))});
     return true;
 }
 

@@ -278,7 +278,7 @@ bool import_hf(const HfCheckpoint& ck, const HfImportOptions& o, ImportModel* m,
         if (im.used.count(t.tensor->name) == 0)
             return fail_as(err, ErrorKind::Unsupported,
                            "checkpoint: tensor %s (%s %s) is not part of the architecture agmodel implements",
-                           t.tensor->name.c_str(), st_dtype_name(t.tensor->dtype),
+                           json_printable(t.tensor->name).c_str(), st_dtype_name(t.tensor->dtype),
                            st_shape_string(t.tensor->shape).c_str());
 
     // The vocabulary: tokenizer.model (SentencePiece, read exactly) when the

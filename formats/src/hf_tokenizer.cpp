@@ -205,8 +205,13 @@ bool spm_style(const JsonValue& root, const JsonValue& model, Vocab* out, Error*
     if (const JsonValue* n = root.find("normalizer"); n != nullptr && !n->is_null()) {
         std::string t;
         if (!n->get_string("tokenizer.json: normalizer", "type", &t, false, err)) return false;
-        const JsonValue* list = t == "Sequence" ? n->find("normalizers") : nullptr;
-        const size_t count = list && list->is_array() ? list->size() : 1;
+        const JsonValue* list = nullptr;
+        if (t == "Sequence") {
+            list = n->find("normalizers");
+            if (list == nullptr || !list->is_array())
+                return fail(err, "tokenizer.json: normalizer.normalizers must be a list");
+        }
+        const size_t count = list ? list->size() : 1;
         for (size_t i = 0; i < count; ++i) {
             const JsonValue& e = list ? list->at(i) : *n;
             std::string et;
