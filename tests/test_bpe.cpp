@@ -27,6 +27,7 @@
 #include "agmodel.h"
 #include "bpe_test_util.h"
 #include "pretokenize.h"
+#include "test_util.h"
 #include "tokenizer.h"
 
 #ifndef AGM_SOURCE_DIR
@@ -39,19 +40,9 @@
 namespace {
 
 using agm_test::BpeTok;
+using agm_test::read_text;
 using V = std::vector<int32_t>;
 using S = std::vector<std::string>;
-
-std::string read_text(const std::string& path) {
-    std::string s;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return s;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-    std::fclose(f);
-    return s;
-}
 
 S corpus_records() {
     const std::string c = read_text(std::string(AGM_SOURCE_DIR) + "/tests/data/corpus.txt");

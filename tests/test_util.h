@@ -33,6 +33,19 @@ inline std::string read_text(const std::string& path) {
     return std::string(b.begin(), b.end());
 }
 
+// Lines as std::getline sees them: a final line without '\n' still counts.
+inline std::vector<std::string> split_lines(const std::string& s) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos < s.size()) {
+        size_t k = s.find('\n', pos);
+        if (k == std::string::npos) k = s.size();
+        out.push_back(s.substr(pos, k - pos));
+        pos = k + 1;
+    }
+    return out;
+}
+
 inline std::vector<int32_t> read_ids(const std::string& path) {
     std::vector<int32_t> ids;
     FILE* f = std::fopen(path.c_str(), "r");

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 #include "agm/gguf.h"
 #include "agm/gguf_vocab.h"
 #include "agm/tokenizer_section.h"
@@ -39,18 +41,6 @@ bool read_file(const char* path, std::string* s) {
     return true;
 }
 
-// Lines as bpe_oracle.pl splits them: a final line without '\n' counts.
-std::vector<std::string> lines(const std::string& s) {
-    std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos < s.size()) {
-        size_t k = s.find('\n', pos);
-        if (k == std::string::npos) k = s.size();
-        out.push_back(s.substr(pos, k - pos));
-        pos = k + 1;
-    }
-    return out;
-}
 
 bool records(const std::string& mode, const char* path, std::vector<std::string>* out) {
     std::string d;
@@ -58,10 +48,10 @@ bool records(const std::string& mode, const char* path, std::vector<std::string>
     if (mode == "whole") {
         out->assign(1, d);
     } else if (mode == "lines") {
-        *out = lines(d);
+        *out = agm_test::split_lines(d);
     } else if (mode == "escaped") {
         out->clear();
-        for (const std::string& l : lines(d))
+        for (const std::string& l : agm_test::split_lines(d))
             if (!l.empty() && l[0] != '#') out->push_back(agm_test::unescape(l));
     } else {
         return false;
@@ -100,7 +90,7 @@ int main(int argc, char** argv) {
             if (c != prev) got.push_back(buf);
             prev = c;
         }
-        return compare("character classes, U+0000..U+10FFFF as runs", got, lines(expected));
+        return compare("character classes, U+0000..U+10FFFF as runs", got, agm_test::split_lines(expected));
     }
     if (cmd == "split" && argc == 6) {
         const uint32_t style = agm_test::style_from_name(argv[2]);
@@ -115,7 +105,7 @@ int main(int argc, char** argv) {
             for (const std::string& p : agm_test::pretokenize(style, r)) line += (line.empty() ? "" : " ") + hex(p);
             got.push_back(line);
         }
-        return compare(std::string("split ") + argv[2] + " " + argv[3] + " " + argv[4], got, lines(expected));
+        return compare(std::string("split ") + argv[2] + " " + argv[3] + " " + argv[4], got, agm_test::split_lines(expected));
     }
     if (cmd == "encode" && argc == 7) {
         const uint32_t style = agm_test::style_from_name(argv[3]);
@@ -156,7 +146,7 @@ int main(int argc, char** argv) {
             }
             got.push_back(line);
         }
-        return compare(std::string("encode ") + argv[3] + " " + argv[4] + " " + argv[5], got, lines(expected));
+        return compare(std::string("encode ") + argv[3] + " " + argv[4] + " " + argv[5], got, agm_test::split_lines(expected));
     }
     std::fprintf(stderr,
                  "usage: %s classes EXPECTED | split STYLE MODE INPUT EXPECTED | encode VOCAB STYLE MODE INPUT EXPECTED\n",

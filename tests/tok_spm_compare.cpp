@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 #include "agm/tokenizer_section.h"
 #include "agm/vocab.h"
 #include "tokenizer.h"
@@ -23,18 +25,6 @@ static bool read_file(const char* path, std::string* s) {
     return true;
 }
 
-// Lines as std::getline sees them: a final line without '\n' still counts.
-static std::vector<std::string> lines(const std::string& s) {
-    std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos < s.size()) {
-        size_t k = s.find('\n', pos);
-        if (k == std::string::npos) k = s.size();
-        out.push_back(s.substr(pos, k - pos));
-        pos = k + 1;
-    }
-    return out;
-}
 
 int main(int argc, char** argv) {
     if (argc != 4) {
@@ -63,7 +53,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s: %s\n", argv[1], err.msg);
         return 1;
     }
-    const std::vector<std::string> in = lines(corpus), want = lines(ids);
+    const std::vector<std::string> in = agm_test::split_lines(corpus), want = agm_test::split_lines(ids);
     if (in.size() != want.size()) {
         std::fprintf(stderr, "%zu corpus lines but %zu id lines\n", in.size(), want.size());
         return 1;

@@ -472,7 +472,6 @@ bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out,
 }
 
 size_t Tokenizer::decode(int32_t prev, int32_t token, char* buf, size_t cap) const {
-    if (view_.kind == AGM_TOKENIZER_BPE_BYTES) return decode_bpe(token, buf, cap);
     const TokenizerView& v = view_;
     if (index_ == nullptr || token < 0 || (uint32_t)token >= v.n_tokens) return 0;
     const uint8_t type = v.types[token];
@@ -484,6 +483,10 @@ size_t Tokenizer::decode(int32_t prev, int32_t token, char* buf, size_t cap) con
         hexval(p[3]) >= 0 && hexval(p[4]) >= 0) {
         if (cap > 0) buf[0] = (char)(hexval(p[3]) * 16 + hexval(p[4]));
         return 1;
+    }
+    if (v.kind == AGM_TOKENIZER_BPE_BYTES) {  // raw bytes, no space rules
+        if (len > 0 && cap > 0) std::memcpy(buf, p, len < cap ? len : cap);
+        return len;
     }
     const bool escape = (v.flags & AGM_TOK_ESCAPE_WS) != 0;
     bool first = prev >= 0 && prev == v.bos_id;  // drop a leading space after BOS

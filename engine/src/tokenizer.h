@@ -63,7 +63,6 @@ private:
     bool init_bpe(const TokenizerView& view, Error* err);
     bool encode_bpe(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
                     Error* err) const;
-    size_t decode_bpe(int32_t token, char* buf, size_t cap) const;
 
     TokenizerView view_;
     // implementation-defined index storage

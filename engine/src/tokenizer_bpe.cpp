@@ -365,21 +365,4 @@ bool Tokenizer::encode_bpe(const char* text, size_t len, bool add_bos, int32_t* 
     return true;
 }
 
-size_t Tokenizer::decode_bpe(int32_t token, char* buf, size_t cap) const {
-    const TokenizerView& v = view_;
-    if (index_ == nullptr || token < 0 || (uint32_t)token >= v.n_tokens) return 0;
-    const uint8_t type = v.types[token];
-    if (type == AGM_TOKEN_CONTROL || type == AGM_TOKEN_UNKNOWN) return 0;
-    uint32_t len;
-    const char* p = v.piece((uint32_t)token, &len);
-    auto hexval = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
-    if (type == AGM_TOKEN_BYTE && len == 6 && p[0] == '<' && p[1] == '0' && p[2] == 'x' && p[5] == '>' &&
-        hexval(p[3]) >= 0 && hexval(p[4]) >= 0) {
-        if (cap > 0) buf[0] = (char)(hexval(p[3]) * 16 + hexval(p[4]));
-        return 1;
-    }
-    if (len > 0 && cap > 0) std::memcpy(buf, p, len < cap ? len : cap);
-    return len;
-}
-
 }  // namespace agm

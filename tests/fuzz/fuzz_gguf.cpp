@@ -16,15 +16,12 @@
 #include "agm/gguf_vocab.h"
 #include "agm/tokenizer_section.h"
 #include "agm/vocab.h"
+#include "fuzz_util.h"
 
 namespace {
 
-// A broken promise: stop here, so the fuzzer reports the input.
-void check(bool ok) {
-    if (!ok) __builtin_trap();
-}
-
-bool one_line(const agm::Error& e) { return e.msg[0] != 0 && std::strchr(e.msg, '\n') == nullptr; }
+using agm_fuzz::check;
+using agm_fuzz::one_line;
 
 void read_values(const agm::GgufFile& f) {
     for (const agm::GgufKv& kv : f.kv) {
@@ -107,16 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     check((kind == "llama" || kind == "gpt2") && !v.pieces.empty());
-    std::vector<uint8_t> sec;
-    if (!agm::serialize_tokenizer(v, &sec, &err)) {
-        check(one_line(err));
-        return 0;
-    }
-    std::vector<uint32_t> aligned((sec.size() + 3) / 4);
-    std::memcpy(aligned.data(), sec.data(), sec.size());
-    agm::TokenizerView view;
     // What vocab_from_gguf accepts, the section reader must accept too.
-    check(agm::parse_tokenizer_section(reinterpret_cast<const uint8_t*>(aligned.data()), sec.size(), &view, &err));
-    check(view.n_tokens == v.pieces.size());
+    agm_fuzz::check_vocab_section(v);
     return 0;
 }

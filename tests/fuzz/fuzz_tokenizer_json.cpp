@@ -9,18 +9,11 @@
 #include <vector>
 
 #include "agm/hf_tokenizer.h"
-#include "agm/tokenizer_section.h"
 #include "agm/vocab.h"
+#include "fuzz_util.h"
 
-namespace {
-
-void check(bool ok) {
-    if (!ok) std::abort();
-}
-
-bool one_line(const agm::Error& e) { return e.msg[0] != 0 && std::strchr(e.msg, '\n') == nullptr; }
-
-}  // namespace
+using agm_fuzz::check;
+using agm_fuzz::one_line;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     agm::Vocab v;
@@ -31,15 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     check(!v.pieces.empty() && !kind.empty());
-    std::vector<uint8_t> sec;
-    if (!agm::serialize_tokenizer(v, &sec, &err)) {
-        check(one_line(err));
-        return 0;
-    }
-    std::vector<uint32_t> aligned((sec.size() + 3) / 4);
-    std::memcpy(aligned.data(), sec.data(), sec.size());
-    agm::TokenizerView view;
-    check(agm::parse_tokenizer_section(reinterpret_cast<const uint8_t*>(aligned.data()), sec.size(), &view, &err));
-    check(view.n_tokens == v.pieces.size());
+    agm_fuzz::check_vocab_section(v);
     return 0;
 }
