@@ -34,8 +34,20 @@ Bytes encode_floats(uint32_t type, std::vector<float>* v) {
 
 // A ternary matrix in the spec's type; float types hold the values w * scale
 // (for Q8_0 the scale becomes what the blocks decode to: f16(scale/127) * 127).
-Bytes encode_ternary(uint32_t type, RefTernary* t) {
+Bytes encode_ternary(uint32_t type, RefTernary* t, bool latent, uint64_t* rng) {
     const uint64_t n = t->w.size();
+    if (latent) {  // random latent weights; the model is what absmean makes of the stored values
+        std::vector<float> v(n);
+        for (float& x : v) {
+            *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+            x = ((float)(*rng >> 40) / 16777216.0f - 0.5f) * 0.1f;
+        }
+        Bytes b = encode_floats(type, &v);
+        if (type == agm::GGML_F16) for (float& x : v) x = round_to_f16(x);
+        if (type == agm::GGML_BF16) for (float& x : v) x = round_to_bf16(x);
+        *t = ref_absmean(v, t->rows, t->cols);
+        return b;
+    }
     if (type == agm::GGML_TQ2_0) return encode_tq2_0(t->w.data(), n, agm::f32_to_f16(t->scale));
     if (type == agm::GGML_TQ1_0) return encode_tq1_0(t->w.data(), n, agm::f32_to_f16(t->scale));
     if (type == agm::GGML_I2_S) return encode_i2_s(t->w.data(), n, t->scale);
@@ -126,8 +138,9 @@ std::vector<uint8_t> write_gguf_model(RefModel* m, const GgufModelSpec& s) {
     auto mat = [&](const std::string& name, std::vector<float>* v, uint64_t rows, uint32_t type) {
         w.add_tensor(name, type, {dim, rows}, encode_floats(type, v));
     };
+    uint64_t rng = 99;
     auto tern = [&](const std::string& name, RefTernary& t) {
-        w.add_tensor(name, s.ternary_type, {t.cols, t.rows}, encode_ternary(s.ternary_type, &t));
+        w.add_tensor(name, s.ternary_type, {t.cols, t.rows}, encode_ternary(s.ternary_type, &t, s.latent, &rng));
     };
     mat("token_embd.weight", &m->embd, c.vocab_size, s.embd_type);
     vec("output_norm.weight", &m->output_norm);

@@ -19,6 +19,7 @@ struct GgufModelSpec {
     uint32_t embd_type = agm::GGML_F32;      // F32, F16, BF16, Q8_0, Q4_K, Q6_K
     uint32_t output_type = 0;                // the classifier's; 0: embd_type
     uint32_t norm_type = agm::GGML_F32;
+    bool latent = false;                     // float matrices hold latent weights (absmean-quantised)
     bool vocab = true;                       // a "llama" (SentencePiece) vocabulary of vocab_size tokens
     uint32_t version = 3;
 };

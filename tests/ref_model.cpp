@@ -140,6 +140,24 @@ RefModel make_ref_model(const RefConfig& c, uint64_t seed, RoundFn round_float, 
     return m;
 }
 
+RefTernary ref_absmean(const std::vector<float>& x, uint32_t rows, uint32_t cols) {
+    double sum = 0.0;
+    for (float v : x) sum += std::fabs((double)v);
+    float mean = (float)(sum / (double)x.size());
+    if (mean < 1e-5f) mean = 1e-5f;
+    const float inv = 1.0f / mean;
+    RefTernary t;
+    t.rows = rows;
+    t.cols = cols;
+    t.w.resize(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const float q = std::nearbyint(x[i] * inv);
+        t.w[i] = (int8_t)(q > 1.0f ? 1 : q < -1.0f ? -1 : (int)q);
+    }
+    t.scale = 1.0f / inv;
+    return t;
+}
+
 RefSession::RefSession(const RefModel& m) : m_(m) {
     const size_t per = (size_t)m.c.n_layers * m.c.max_seq_len * m.kv_dim();
     kcache_.assign(per, 0.0f);

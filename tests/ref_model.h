@@ -64,6 +64,12 @@ using RoundFn = float (*)(float);
 RefModel make_ref_model(const RefConfig& c, uint64_t seed, RoundFn round_float = nullptr,
                         RoundFn round_scale = nullptr);
 
+// The BitNet b1.58 absmean quantisation of latent weights, written here
+// again (independently of the converter's): scale = mean |x| (the mean in
+// double, then f32, at least 1e-5), w = round-half-even(x * (1 / scale))
+// clipped to -1..1, and the value scale 1 / (1 / scale).
+RefTernary ref_absmean(const std::vector<float>& x, uint32_t rows, uint32_t cols);
+
 // The forward pass, one token at a time, with its own KV cache.
 class RefSession {
 public:

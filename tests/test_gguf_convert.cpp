@@ -100,6 +100,9 @@ std::vector<Variant> variants() {
     v.push_back({"bitnet BF16 ternary values", s, bitnet});
     s.ternary_type = agm::GGML_F32;
     v.push_back({"bitnet F32 ternary values", s, bitnet});
+    s.ternary_type = agm::GGML_F16;
+    s.latent = true;
+    v.push_back({"bitnet F16 latent weights (absmean at conversion)", s, bitnet});
     return v;
 }
 
@@ -282,4 +285,58 @@ TEST_CASE("GGUF: what agmodel does not implement is refused with the key and val
                 t.data.assign(84, 0);
             }
     }, "output_norm.weight: type Q2_K");
+}
+
+TEST_CASE("GGUF at M300's shapes (24 layers, 1024 wide, 32000 tokens): the file against the input's sizes") {
+    // About 20 s and 1.5 GB: run with AGM_TEST_LARGE=1 (the numbers are in docs/formats.md).
+    if (std::getenv("AGM_TEST_LARGE") == nullptr) {
+        MESSAGE("skipped: set AGM_TEST_LARGE=1");
+        return;
+    }
+    RefConfig c;
+    c.dim = 1024;
+    c.hidden_dim = 2816;
+    c.n_layers = 24;
+    c.n_heads = 16;
+    c.n_kv_heads = 4;
+    c.head_dim = 64;
+    c.vocab_size = 32000;
+    c.max_seq_len = 2048;
+    struct Case {
+        const char* name;
+        uint32_t ternary;
+        uint32_t embd, output;
+        uint32_t embedding_option;
+    } cases[] = {
+        {"TQ1_0, Q4_K/Q6_K embedding/classifier (llama-quantize's TQ1_0), --embedding q4", agm::GGML_TQ1_0,
+         agm::GGML_Q4_K, agm::GGML_Q6_K, AGM_TYPE_Q4_B32},
+        {"TQ2_0, Q4_K/Q6_K, --embedding q4", agm::GGML_TQ2_0, agm::GGML_Q4_K, agm::GGML_Q6_K, AGM_TYPE_Q4_B32},
+        {"I2_S, F16 embedding/classifier, --embedding f32", agm::GGML_I2_S, agm::GGML_F16, agm::GGML_F16,
+         AGM_TYPE_F32},
+    };
+    for (const Case& k : cases) {
+        GgufModelSpec s;
+        s.ternary_type = k.ternary;
+        s.embd_type = k.embd;
+        s.output_type = k.output;
+        RefModel ref = make_ref_model(c, 3, gguf_float_rounding(s), gguf_scale_rounding(s));
+        const std::vector<uint8_t> gguf = write_gguf_model(&ref, s);
+        agm::GgufFile f;
+        agm::ImportModel m;
+        agm::Error err;
+        REQUIRE(agm::parse_gguf(gguf.data(), gguf.size(), &f, &err));
+        REQUIRE_MESSAGE(agm::import_gguf(f, agm::GgufImportOptions(), &m, &err), err.msg);
+        agm::BuildOptions o;
+        o.embedding_type = k.embedding_option;
+        std::vector<uint8_t> file;
+        agm::SizeReport rep;
+        REQUIRE_MESSAGE(agm::build_native_file(m, o, &file, &rep, &err), err.msg);
+        CHECK(rep.output_ternary <= rep.input_ternary);
+        CHECK(rep.output_file <= rep.input_ternary + rep.output_other);
+        MESSAGE(std::string(k.name) << ": input " << gguf.size() << " bytes (ternary " << rep.input_ternary
+                                    << ", other " << rep.input_other << "); file " << rep.output_file
+                                    << " bytes (ternary " << rep.output_ternary << ", other " << rep.output_other
+                                    << ", overhead " << rep.output_overhead << "); bound "
+                                    << rep.input_ternary + rep.output_other);
+    }
 }

@@ -46,26 +46,6 @@ float round_dtype(const char* dtype, float x) {
     return x;
 }
 
-// The BitNet b1.58 absmean quantisation, written here again: scale = mean|x|
-// (mean in double, then f32, at least 1e-5), w = round-half-even(x * (1 / scale)).
-RefTernary absmean(const std::vector<float>& x, uint32_t rows, uint32_t cols) {
-    double sum = 0.0;
-    for (float v : x) sum += std::fabs((double)v);
-    float mean = (float)(sum / (double)x.size());
-    if (mean < 1e-5f) mean = 1e-5f;
-    const float inv = 1.0f / mean;
-    RefTernary t;
-    t.rows = rows;
-    t.cols = cols;
-    t.w.resize(x.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-        float q = std::nearbyint(x[i] * inv);
-        t.w[i] = (int8_t)(q > 1.0f ? 1 : q < -1.0f ? -1 : (int)q);
-    }
-    t.scale = 1.0f / inv;
-    return t;
-}
-
 // Writes one matrix of the reference in the variant's storage (and, for
 // latent storage, replaces the reference's matrix with what absmean makes of
 // the latent values written).
@@ -94,7 +74,7 @@ void add_matrix(const HfVariant& v, const std::string& name, RefTernary* t, uint
             const float u = (float)(*rng >> 40) / 16777216.0f;  // [0, 1)
             f = round_dtype(v.dtype, (u - 0.5f) * 0.2f);
         }
-        *t = absmean(x, rows, cols);
+        *t = ref_absmean(x, rows, cols);
     }
     spec->tensors.push_back(st_floats(name, v.dtype, {rows, cols}, x));
 }
