@@ -659,7 +659,7 @@ TEST_CASE("bpe: llama.cpp's GPT-2 vectors through parse_gguf, vocab_from_gguf an
     CHECK(kind == "gpt2");
     CHECK(v.kind == AGM_TOKENIZER_BPE_BYTES);
     CHECK(v.pre_tokenizer == AGM_PRE_GPT2);
-    CHECK(v.flags == 0);
+    CHECK(v.flags == AGM_TOK_NO_BOS);  // no tokenizer.ggml.add_bos_token: GPT-2 takes no BOS
     CHECK(v.pieces.size() == 50257);
     CHECK(v.merges.size() == 50000);
     CHECK(v.bos_id == 50256);

@@ -263,6 +263,10 @@ TEST_CASE("Hugging Face: every architecture and storage converts and runs as the
             base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
             std::memcpy(base, file.data(), file.size());
             REQUIRE(agm_model_open_memory(base, file.size(), nullptr, &model, &e) == AGM_OK);
+            agm_model_info info;
+            agm_model_get_info(model, &info);
+            CHECK(info.add_bos == 1);  // the post-processor puts <|begin_of_text|> first
+            CHECK(info.bos_id == (int32_t)(v.c.vocab_size - 2));
             int32_t ids[16];
             size_t n = 0;
             REQUIRE(agm_tokenize(model, "the cat sat", 11, 1, ids, 16, &n, &e) == AGM_OK);

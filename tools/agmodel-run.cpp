@@ -112,13 +112,15 @@ int main(int argc, char** argv) {
     const uint32_t ctx = agm_session_context(session);
     if (steps > (long long)ctx) steps = ctx;
 
-    // Encode the prompt (BOS first), growing the buffer once if needed.
+    // Encode the prompt (BOS first when the model takes it, and always for an
+    // empty prompt: something must start the text), growing the buffer once if needed.
+    const int add_bos = info.add_bos || (prompt.empty() && info.bos_id >= 0);
     std::vector<int32_t> ids(prompt.size() + 3);
     size_t n_prompt = 0;
-    st = agm_tokenize(model, prompt.data(), prompt.size(), 1, ids.data(), ids.size(), &n_prompt, &e);
+    st = agm_tokenize(model, prompt.data(), prompt.size(), add_bos, ids.data(), ids.size(), &n_prompt, &e);
     if (st == AGM_ERR_BUFFER) {
         ids.resize(n_prompt);
-        st = agm_tokenize(model, prompt.data(), prompt.size(), 1, ids.data(), ids.size(), &n_prompt, &e);
+        st = agm_tokenize(model, prompt.data(), prompt.size(), add_bos, ids.data(), ids.size(), &n_prompt, &e);
     }
     int rc = 0;
     if (st != AGM_OK) {

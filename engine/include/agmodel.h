@@ -72,6 +72,8 @@ typedef struct agm_model_info {
     uint32_t dim, hidden_dim, n_layers, n_heads, n_kv_heads, head_dim;
     uint32_t vocab_size, max_seq_len;
     int32_t bos_id, eos_id; /* -1: none */
+    int32_t add_bos;        /* 1: the model's text starts with BOS (pass it as agm_tokenize's
+                               add_bos); 0: not (GPT-2-style vocabularies) */
     uint64_t file_bytes;    /* the model file (mapped, not copied) */
     uint64_t model_bytes;   /* memory the model holds beyond the file (tokenizer index) */
 } agm_model_info;

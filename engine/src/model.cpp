@@ -253,6 +253,7 @@ void agm_model_get_info(const agm_model* m, agm_model_info* info) {
     info->vocab_size = c.vocab_size;
     info->max_seq_len = c.max_seq_len;
     info->bos_id = m->has_tokenizer ? m->file.tokenizer.bos_id : -1;
+    info->add_bos = info->bos_id >= 0 && (m->file.tokenizer.flags & AGM_TOK_NO_BOS) == 0;
     info->eos_id = m->has_tokenizer ? m->file.tokenizer.eos_id : -1;
     info->file_bytes = m->file.size;
     info->model_bytes = m->tokenizer.memory_bytes() + c.n_layers * sizeof(agm::LayerWeights) +

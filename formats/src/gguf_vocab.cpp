@@ -72,6 +72,9 @@ bool vocab_llama(const GgufFile& f, Vocab* out, Error* err) {
     v.flags = AGM_TOK_ESCAPE_WS;
     if (space_prefix) v.flags |= AGM_TOK_ADD_DUMMY_PREFIX;
     if (byte_tokens) v.flags |= AGM_TOK_BYTE_FALLBACK;
+    bool add_bos = true;  // llama.cpp's default for SentencePiece vocabularies
+    if (!f.get_bool("tokenizer.ggml.add_bos_token", &add_bos, true, err)) return false;
+    if (!add_bos) v.flags |= AGM_TOK_NO_BOS;
     *out = std::move(v);
     return true;
 }
@@ -130,6 +133,10 @@ bool vocab_gpt2(const GgufFile& f, Vocab* out, Error* err) {
         !read_id(f, "tokenizer.ggml.unknown_token_id", -1, n, &v.unk_id, err) ||
         !read_id(f, "tokenizer.ggml.padding_token_id", -1, n, &v.pad_id, err))
         return false;
+    // BOS only when the file asks for it (GPT-2 takes none; LLaMA-3 GGUFs say true).
+    bool add_bos = false;
+    if (!f.get_bool("tokenizer.ggml.add_bos_token", &add_bos, true, err)) return false;
+    if (!add_bos || v.bos_id < 0) v.flags |= AGM_TOK_NO_BOS;
     *out = std::move(v);
     return true;
 }

@@ -270,10 +270,11 @@ bool spm_style(const JsonValue& root, const JsonValue& model, Vocab* out, Error*
     out->unk_id = unk.empty() ? -1 : id_of(tokens, unk);
     if (out->unk_id >= 0) out->types[out->unk_id] = AGM_TOKEN_UNKNOWN;
     out->bos_id = template_bos(root, tokens);
+    const bool add_bos = out->bos_id >= 0;  // the post-processor puts it first
     if (out->bos_id < 0) out->bos_id = id_of(tokens, "<s>");
     out->eos_id = id_of(tokens, "</s>");
     out->flags = (prefix ? (uint32_t)AGM_TOK_ADD_DUMMY_PREFIX : 0u) | (escape ? (uint32_t)AGM_TOK_ESCAPE_WS : 0u) |
-                 (byte_fallback ? (uint32_t)AGM_TOK_BYTE_FALLBACK : 0u);
+                 (byte_fallback ? (uint32_t)AGM_TOK_BYTE_FALLBACK : 0u) | (add_bos ? 0u : (uint32_t)AGM_TOK_NO_BOS);
     return true;
 }
 
@@ -311,8 +312,8 @@ bool vocab_from_tokenizer_json(const uint8_t* data, size_t size, Vocab* out, std
     if (!bpe_vocab_from_strings(tokens, types, merges, out, err)) return fail_context(err, "tokenizer.json");
     bool ignore_merges = false;
     if (!model->get_bool("tokenizer.json: model", "ignore_merges", &ignore_merges, true, err)) return false;
-    out->flags = ignore_merges ? (uint32_t)AGM_TOK_IGNORE_MERGES : 0u;
-    out->bos_id = template_bos(root, tokens);
+    out->bos_id = template_bos(root, tokens);  // the post-processor's first special token
+    out->flags = (ignore_merges ? (uint32_t)AGM_TOK_IGNORE_MERGES : 0u) | (out->bos_id < 0 ? (uint32_t)AGM_TOK_NO_BOS : 0u);
     for (const char* eos : {"<|end_of_text|>", "<|endoftext|>", "</s>"})
         if (out->eos_id < 0) out->eos_id = id_of(tokens, eos);
     *kind = pre == AGM_PRE_LLAMA3 ? "Hugging Face tokenizer.json (byte-level BPE, LLaMA-3 pre-tokenizer)"

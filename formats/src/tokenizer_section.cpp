@@ -47,7 +47,7 @@ void fill_common(const agm_tokenizer_header& h, TokenizerView* v) {
 
 bool parse_spm(const uint8_t* data, size_t size, const agm_tokenizer_header& h, TokenizerView* out, Error* err) {
     const uint32_t known = AGM_TOK_ADD_DUMMY_PREFIX | AGM_TOK_REMOVE_EXTRA_WS | AGM_TOK_ESCAPE_WS |
-                           AGM_TOK_BYTE_FALLBACK;
+                           AGM_TOK_BYTE_FALLBACK | AGM_TOK_NO_BOS;
     if (h.flags & ~known)
         return fail_as(err, ErrorKind::Unsupported, "tokenizer section: unknown flags 0x%x", h.flags);
     const uint64_t n = h.n_tokens;
@@ -80,7 +80,7 @@ bool parse_spm(const uint8_t* data, size_t size, const agm_tokenizer_header& h, 
 }
 
 bool parse_bpe(const uint8_t* data, size_t size, const agm_tokenizer_header& h, TokenizerView* out, Error* err) {
-    if (h.flags & ~(uint32_t)AGM_TOK_IGNORE_MERGES)
+    if (h.flags & ~(uint32_t)(AGM_TOK_IGNORE_MERGES | AGM_TOK_NO_BOS))
         return fail_as(err, ErrorKind::Unsupported, "tokenizer section: unknown flags 0x%x for byte-level BPE",
                        h.flags);
     const uint64_t bpe_at = sizeof(agm_tokenizer_header);

@@ -100,7 +100,7 @@ bool serialize_bpe(const Vocab& v, std::vector<uint8_t>* out, Error* err) {
                     n, n, v.types.size(), v.scores.size());
     if (n > (size_t)UINT32_MAX / 8 || m > (size_t)UINT32_MAX / 16)
         return fail(err, "tokenizer: %zu tokens and %zu merges is too many", n, m);
-    if (v.flags & ~(uint32_t)AGM_TOK_IGNORE_MERGES)
+    if (v.flags & ~(uint32_t)(AGM_TOK_IGNORE_MERGES | AGM_TOK_NO_BOS))
         return fail(err, "tokenizer: flags 0x%x are not for byte-level BPE", (unsigned)v.flags);
     if (v.pre_tokenizer < AGM_PRE_GPT2 || v.pre_tokenizer > AGM_PRE_FALCON)
         return fail(err, "tokenizer: unknown pre-tokenizer %u", (unsigned)v.pre_tokenizer);

@@ -144,8 +144,12 @@ enum agm_tokenizer_flag {
     AGM_TOK_ESCAPE_WS = 4u,          /* pieces spell a space as U+2581 (SentencePiece);
                                         without it as ' ' (llama2.c tokenizer.bin) */
     AGM_TOK_BYTE_FALLBACK = 8u,      /* unknown characters become <0xNN> byte tokens */
-    AGM_TOK_IGNORE_MERGES = 16u      /* byte-level BPE: a pre-token that is itself a
+    AGM_TOK_IGNORE_MERGES = 16u,     /* byte-level BPE: a pre-token that is itself a
                                         NORMAL token is emitted whole (LLaMA-3) */
+    AGM_TOK_NO_BOS = 32u             /* the model's text does not start with BOS (GGUF
+                                        tokenizer.ggml.add_bos_token false, a tokenizer.json
+                                        post-processor that adds none): agm_model_info.add_bos
+                                        is 0, and agmodel-run does not prepend it */
 };
 
 /* SentencePiece's piece types, same numbers as its ModelProto (and GGUF's
