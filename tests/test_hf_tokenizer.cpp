@@ -225,6 +225,9 @@ TEST_CASE("tokenizer.json: what is not implemented is refused naming the field")
         // Found by fuzzing: normalizers that are not a list (read as one).
         {"{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": 3}, \"model\": {\"type\": \"BPE\", "
          "\"vocab\": {\"a\": 0}, \"merges\": []}}", "normalizers must be a list"},
+        // Found by fuzzing: a merge with a newline made a two-line message.
+        {"{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, "
+         "\"b\": 1}, \"merges\": [\"a \\nb\"]}}", "merge 0 'a \\x0Ab': '\\x0Ab' is not a token"},
         {"[1, 2]", "not an object"},
         {"{\"model\": ", "json:"},
     };
@@ -236,5 +239,6 @@ TEST_CASE("tokenizer.json: what is not implemented is refused naming the field")
         CHECK_FALSE(from_json(c.json, &v, &kind, &err));
         INFO(err.msg);
         CHECK(std::string(err.msg).find(c.expect) != std::string::npos);
+        CHECK(std::string(err.msg).find('\n') == std::string::npos);
     }
 }

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "agm/printable.h"
 #include "agm/vocab.h"
 
 namespace agm {
@@ -93,8 +94,8 @@ bool bpe_vocab_from_strings(const std::vector<std::string>& tokens, const std::v
         if (types[i] != AGM_TOKEN_NORMAL) {
             out->pieces[i] = tokens[i];
         } else if (!gpt2_unicode_to_bytes(tokens[i], &out->pieces[i])) {
-            return fail(err, "byte-level BPE: normal token %zu '%.40s' has a character outside GPT-2's byte alphabet",
-                        i, tokens[i].c_str());
+            return fail(err, "byte-level BPE: normal token %zu '%s' has a character outside GPT-2's byte alphabet",
+                        i, printable_text(tokens[i], 40).c_str());
         }
     }
     struct PairHash {
@@ -109,16 +110,17 @@ bool bpe_vocab_from_strings(const std::vector<std::string>& tokens, const std::v
         const std::string& s = merges[r];
         const size_t sp = s.size() > 1 ? s.find(' ', 1) : std::string::npos;
         if (sp == std::string::npos)
-            return fail(err, "byte-level BPE: merge %zu '%.40s' is not two tokens separated by a space", r, s.c_str());
+            return fail(err, "byte-level BPE: merge %zu '%s' is not two tokens separated by a space", r,
+                        printable_text(s, 40).c_str());
         const std::string a = s.substr(0, sp), b = s.substr(sp + 1);
         const auto ia = id_of.find(a), ib = id_of.find(b), ix = id_of.find(a + b);
         if (ia == id_of.end() || ib == id_of.end() || ix == id_of.end())
-            return fail(err, "byte-level BPE: merge %zu '%.40s': '%.40s' is not a token", r, s.c_str(),
-                        ia == id_of.end() ? a.c_str() : ib == id_of.end() ? b.c_str() : (a + b).c_str());
+            return fail(err, "byte-level BPE: merge %zu '%s': '%s' is not a token", r, printable_text(s, 40).c_str(),
+                        printable_text(ia == id_of.end() ? a : ib == id_of.end() ? b : a + b, 40).c_str());
         const agm_bpe_merge g = {ia->second, ib->second, ix->second};
         if (out->pieces[g.result] != out->pieces[g.left] + out->pieces[g.right])
-            return fail(err, "byte-level BPE: merge %zu '%.40s': the tokens' bytes do not concatenate (types %u, %u, %u)",
-                        r, s.c_str(), types[g.left], types[g.right], types[g.result]);
+            return fail(err, "byte-level BPE: merge %zu '%s': the tokens' bytes do not concatenate (types %u, %u, %u)",
+                        r, printable_text(s, 40).c_str(), types[g.left], types[g.right], types[g.result]);
         if (out->pieces[g.result].size() > AGM_BPE_MAX_MERGED_BYTES)
             return fail(err, "byte-level BPE: merge %zu makes a token of %zu bytes (at most %u)", r,
                         out->pieces[g.result].size(), AGM_BPE_MAX_MERGED_BYTES);

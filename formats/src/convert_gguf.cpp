@@ -27,6 +27,7 @@
 #include "agm/ggml_decode.h"
 #include "agm/gguf_vocab.h"
 #include "agm/model_file.h"
+#include "agm/printable.h"
 
 namespace agm {
 namespace {
@@ -46,23 +47,7 @@ const ArchInfo kArchs[] = {
     {"bitnet-25", true, AGM_FFN_RELU2_GATED, AGM_ROPE_HALVES, true},
 };
 
-// A string from the file made safe for a one-line message (and for our
-// METADATA section's "key: value" lines): printable ASCII kept, other bytes
-// as \xHH, cut after 64 bytes.
-std::string shown(const std::string& s) {
-    std::string out;
-    for (size_t i = 0; i < s.size() && i < 64; ++i) {
-        const unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
-            out += (char)c;
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02X", c);
-            out += buf;
-        }
-    }
-    return s.size() > 64 ? out + "..." : out;
-}
+std::string shown(const std::string& s) { return printable_text(s, 64); }
 
 // A metadata value as text, for refusals ("llama.expert_count = 8").
 std::string value_text(const GgufValue& v) {
