@@ -106,17 +106,19 @@ int main(int argc, char** argv) {
     if (f.tokenizer.n_tokens > 0 && f.tokenizer.kind == AGM_TOKENIZER_BPE_BYTES) {
         const agm::TokenizerView& t = f.tokenizer;
         const char* pre = t.pre_tokenizer == AGM_PRE_GPT2 ? "gpt-2" : t.pre_tokenizer == AGM_PRE_LLAMA3 ? "llama-3" : "falcon";
-        std::printf("tokenizer: byte-level bpe, %u tokens, %u merges, pre-tokenizer %s, bos %d, eos %d, unk %d, flags:%s\n",
+        std::printf("tokenizer: byte-level bpe, %u tokens, %u merges, pre-tokenizer %s, bos %d, eos %d, unk %d, flags:%s%s\n",
                     t.n_tokens, t.n_merges, pre, t.bos_id, t.eos_id, t.unk_id,
-                    (t.flags & AGM_TOK_IGNORE_MERGES) ? " ignore_merges" : "");
+                    (t.flags & AGM_TOK_IGNORE_MERGES) ? " ignore_merges" : "",
+                    (t.flags & AGM_TOK_NO_BOS) ? " no_bos" : "");
     } else if (f.tokenizer.n_tokens > 0) {
         const agm::TokenizerView& t = f.tokenizer;
-        std::printf("tokenizer: sentencepiece bpe, %u tokens, bos %d, eos %d, unk %d, flags:%s%s%s%s\n",
+        std::printf("tokenizer: sentencepiece bpe, %u tokens, bos %d, eos %d, unk %d, flags:%s%s%s%s%s\n",
                     t.n_tokens, t.bos_id, t.eos_id, t.unk_id,
                     (t.flags & AGM_TOK_ADD_DUMMY_PREFIX) ? " add_dummy_prefix" : "",
                     (t.flags & AGM_TOK_REMOVE_EXTRA_WS) ? " remove_extra_whitespaces" : "",
                     (t.flags & AGM_TOK_ESCAPE_WS) ? " escape_whitespaces" : "",
-                    (t.flags & AGM_TOK_BYTE_FALLBACK) ? " byte_fallback" : "");
+                    (t.flags & AGM_TOK_BYTE_FALLBACK) ? " byte_fallback" : "",
+                    (t.flags & AGM_TOK_NO_BOS) ? " no_bos" : "");
     } else {
         std::printf("tokenizer: none\n");
     }
