@@ -144,6 +144,32 @@ TEST_CASE("tokenizer.json with LLaMA-3's Split regex: the LLaMA-3 pre-tokenizer,
     CHECK(t.encode("12345") == std::vector<int32_t>{t.encode("123")[0], t.encode("45")[0]});
 }
 
+TEST_CASE("tokenizer.json with Falcon's pre-tokenizer sequence: the Falcon pre-tokenizer, same encodings as GGUF falcon") {
+    GgufVocabFile g;
+    load_gpt2(&g);
+    const std::string pre =
+        "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Punctuation\", \"behavior\": \"Contiguous\"}, "
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}, "
+        "{\"type\": \"Digits\", \"individual_digits\": false}, {\"type\": \"Split\", \"pattern\": {\"Regex\": "
+        "\"[0-9][0-9][0-9]\"}, \"behavior\": \"Isolated\", \"invert\": false}]}";
+    Tok t;
+    std::string kind;
+    agm::Error err;
+    REQUIRE_MESSAGE(from_json(byte_level_json(g.f, pre, false, false), &t.vocab, &kind, &err), err.msg);
+    CHECK(t.vocab.pre_tokenizer == AGM_PRE_FALCON);
+    REQUIRE_MESSAGE(build(&t, &err), err.msg);
+    Tok ref;
+    REQUIRE(agm::vocab_from_gguf(g.f, &ref.vocab, &kind, &err));
+    REQUIRE(agm::bpe_pre_tokenizer_from_name("falcon", &ref.vocab.pre_tokenizer, &ref.vocab.flags, &err));
+    ref.vocab.flags |= AGM_TOK_NO_BOS;
+    REQUIRE_MESSAGE(build(&ref, &err), err.msg);
+    const std::vector<std::string> lines = split(read_text(source_path("tests/data/corpus.txt")), "\n");
+    size_t agree = 0;
+    for (const std::string& line : lines) agree += t.encode(line) == ref.encode(line);
+    CHECK(agree == lines.size());
+    MESSAGE("Falcon-style tokenizer.json: " << agree << "/" << lines.size() << " corpus lines encode as GGUF falcon");
+}
+
 TEST_CASE("tokenizer.json SentencePiece-style BPE (Llama 2's, as Hugging Face converts it) encodes as tokenizer.model") {
     Tok spm;
     std::vector<uint8_t> model;

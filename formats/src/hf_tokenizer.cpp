@@ -4,7 +4,9 @@
 //   byte-level BPE   pre_tokenizer ByteLevel (GPT-2: its own regex), or a
 //                    Sequence of Split(regex) + ByteLevel(use_regex false):
 //                    the regex must be one of the pre-tokenizers we implement
-//                    (LLaMA-3's, GPT-2's), matched as text.
+//                    (LLaMA-3's, GPT-2's), matched as text; or Falcon's
+//                    Sequence of Punctuation, ByteLevel, Digits and
+//                    Split("[0-9][0-9][0-9]").
 //                    -> AGM_TOKENIZER_BPE_BYTES, merges by rank.
 //   SentencePiece    byte_fallback BPE over pieces spelling spaces as U+2581
 //   style BPE        (normalizer Prepend/Replace, or pre_tokenizer Metaspace)
@@ -68,14 +70,24 @@ bool byte_level_pre(const JsonValue& root, uint32_t* pre, Error* err) {
     const JsonValue* list = p->find("pretokenizers");
     if (list == nullptr || !list->is_array())
         return fail(err, "tokenizer.json: pre_tokenizer.pretokenizers must be a list");
-    bool byte_level = false;
+    // Two shapes: [Split(regex), ByteLevel(use_regex false)] (LLaMA-3, or
+    // GPT-2's regex spelt out), and Falcon's [Punctuation(contiguous),
+    // ByteLevel(use_regex true), Digits(individual_digits false),
+    // Split("[0-9][0-9][0-9]")], which is llama.cpp's "falcon" sequence.
+    bool byte_level = false, byte_level_regex = false, punctuation = false, digits = false;
     std::string regex;
     for (size_t i = 0; i < list->size(); ++i) {
         const JsonValue& e = list->at(i);
         std::string t;
         if (!e.get_string("tokenizer.json: pre_tokenizer.pretokenizers[]", "type", &t, false, err)) return false;
         if (t == "ByteLevel") {
+            bool prefix = false, use_regex = true;
+            if (!e.get_bool("tokenizer.json: ByteLevel", "add_prefix_space", &prefix, true, err) ||
+                !e.get_bool("tokenizer.json: ByteLevel", "use_regex", &use_regex, true, err))
+                return false;
+            if (prefix) return refuse("pre_tokenizer ByteLevel.add_prefix_space", *e.find("add_prefix_space"), "not implemented", err);
             byte_level = true;
+            byte_level_regex = use_regex;
         } else if (t == "Split") {
             const JsonValue* pat = e.find("pattern");
             const JsonValue* rx = pat ? pat->find("Regex") : nullptr;
@@ -88,12 +100,27 @@ bool byte_level_pre(const JsonValue& root, uint32_t* pre, Error* err) {
             if (!regex.empty())
                 return refuse("pre_tokenizer", *p, "more than one Split is not implemented", err);
             regex = rx->text();
+        } else if (t == "Punctuation") {
+            std::string behavior;
+            if (!e.get_string("tokenizer.json: Punctuation", "behavior", &behavior, false, err)) return false;
+            if (behavior != "Contiguous" && behavior != "contiguous")
+                return refuse("pre_tokenizer Punctuation.behavior", *e.find("behavior"), "only Contiguous is implemented", err);
+            punctuation = true;
+        } else if (t == "Digits") {
+            bool individual = false;
+            if (!e.get_bool("tokenizer.json: Digits", "individual_digits", &individual, true, err)) return false;
+            if (individual) return refuse("pre_tokenizer Digits.individual_digits", *e.find("individual_digits"), "not implemented", err);
+            digits = true;
         } else {
             return refuse("pre_tokenizer.pretokenizers[].type", *e.find("type"), "not implemented", err);
         }
     }
     if (!byte_level) return refuse("pre_tokenizer", *p, "a Sequence without ByteLevel is not implemented", err);
-    if (regex.empty() || regex == kGpt2Regex) {
+    if (punctuation || digits || byte_level_regex) {
+        if (!(punctuation && digits && byte_level_regex && regex == "[0-9][0-9][0-9]"))
+            return refuse("pre_tokenizer", *p, "not a sequence we implement (LLaMA-3's, GPT-2's, Falcon's)", err);
+        *pre = AGM_PRE_FALCON;
+    } else if (regex.empty() || regex == kGpt2Regex) {
         *pre = AGM_PRE_GPT2;
     } else if (regex == kLlama3Regex) {
         *pre = AGM_PRE_LLAMA3;
@@ -316,8 +343,9 @@ bool vocab_from_tokenizer_json(const uint8_t* data, size_t size, Vocab* out, std
     out->flags = (ignore_merges ? (uint32_t)AGM_TOK_IGNORE_MERGES : 0u) | (out->bos_id < 0 ? (uint32_t)AGM_TOK_NO_BOS : 0u);
     for (const char* eos : {"<|end_of_text|>", "<|endoftext|>", "</s>"})
         if (out->eos_id < 0) out->eos_id = id_of(tokens, eos);
-    *kind = pre == AGM_PRE_LLAMA3 ? "Hugging Face tokenizer.json (byte-level BPE, LLaMA-3 pre-tokenizer)"
-                                  : "Hugging Face tokenizer.json (byte-level BPE, GPT-2 pre-tokenizer)";
+    *kind = pre == AGM_PRE_LLAMA3   ? "Hugging Face tokenizer.json (byte-level BPE, LLaMA-3 pre-tokenizer)"
+            : pre == AGM_PRE_FALCON ? "Hugging Face tokenizer.json (byte-level BPE, Falcon pre-tokenizer)"
+                                    : "Hugging Face tokenizer.json (byte-level BPE, GPT-2 pre-tokenizer)";
     return true;
 }
 
