@@ -17,6 +17,18 @@ void put_u32(std::vector<uint8_t>* o, size_t at, uint32_t v) {
     p[3] = (uint8_t)(v >> 24);
 }
 
+// The agm_tokenizer_header both kinds start with.
+void put_header(std::vector<uint8_t>* out, uint32_t kind, const Vocab& v, uint32_t text_bytes) {
+    put_u32(out, 0, kind);
+    put_u32(out, 4, (uint32_t)v.pieces.size());
+    put_u32(out, 8, v.flags);
+    put_u32(out, 12, (uint32_t)v.bos_id);
+    put_u32(out, 16, (uint32_t)v.eos_id);
+    put_u32(out, 20, (uint32_t)v.unk_id);
+    put_u32(out, 24, (uint32_t)v.pad_id);
+    put_u32(out, 28, text_bytes);
+}
+
 bool check_id(int32_t id, size_t n, const char* what, Error* err) {
     if (id < -1 || (id >= 0 && (size_t)id >= n))
         return fail(err, "tokenizer: %s id %d out of range (vocab %zu)", what, (int)id, n);
@@ -59,14 +71,7 @@ bool serialize_tokenizer(const Vocab& v, std::vector<uint8_t>* out, Error* err) 
                                         (unsigned long long)total);
     out->assign((size_t)total, 0);
 
-    put_u32(out, 0, AGM_TOKENIZER_SPM_BPE);
-    put_u32(out, 4, (uint32_t)n);
-    put_u32(out, 8, v.flags);
-    put_u32(out, 12, (uint32_t)v.bos_id);
-    put_u32(out, 16, (uint32_t)v.eos_id);
-    put_u32(out, 20, (uint32_t)v.unk_id);
-    put_u32(out, 24, (uint32_t)v.pad_id);
-    put_u32(out, 28, (uint32_t)text);
+    put_header(out, AGM_TOKENIZER_SPM_BPE, v, (uint32_t)text);
     size_t at = sizeof(agm_tokenizer_header);
     for (size_t i = 0; i < n; i++, at += 4) {
         uint32_t bits;
@@ -141,14 +146,7 @@ bool serialize_bpe(const Vocab& v, std::vector<uint8_t>* out, Error* err) {
     if (total > UINT32_MAX)
         return fail(err, "tokenizer: section of %llu bytes is too large", (unsigned long long)total);
     out->assign((size_t)total, 0);
-    put_u32(out, 0, AGM_TOKENIZER_BPE_BYTES);
-    put_u32(out, 4, (uint32_t)n);
-    put_u32(out, 8, v.flags);
-    put_u32(out, 12, (uint32_t)v.bos_id);
-    put_u32(out, 16, (uint32_t)v.eos_id);
-    put_u32(out, 20, (uint32_t)v.unk_id);
-    put_u32(out, 24, (uint32_t)v.pad_id);
-    put_u32(out, 28, (uint32_t)text);
+    put_header(out, AGM_TOKENIZER_BPE_BYTES, v, (uint32_t)text);
     put_u32(out, 32, v.pre_tokenizer);
     put_u32(out, 36, (uint32_t)m);  // 40, 44: reserved, zero
     size_t at = sizeof(agm_tokenizer_header) + sizeof(agm_bpe_header);
