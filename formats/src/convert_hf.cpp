@@ -133,7 +133,10 @@ struct Importer {
     }
 };
 
+// An optional key may also be null (transformers writes "head_dim": null).
 bool config_u32(const JsonValue& c, const char* key, uint32_t* out, bool optional, Error* err) {
+    const JsonValue* j = c.find(key);
+    if (optional && j != nullptr && j->is_null()) return true;
     uint64_t v = *out;
     if (!c.get_uint64("config.json", key, &v, optional, err)) return false;
     if (v > 0xFFFFFFFFull) return fail(err, "config.json: %s: %llu is too large", key, (unsigned long long)v);
@@ -142,6 +145,8 @@ bool config_u32(const JsonValue& c, const char* key, uint32_t* out, bool optiona
 }
 
 bool config_f32(const JsonValue& c, const char* key, float* out, Error* err) {
+    const JsonValue* j = c.find(key);
+    if (j != nullptr && j->is_null()) return true;
     double v = *out;
     if (!c.get_double("config.json", key, &v, true, err)) return false;
     *out = (float)v;
