@@ -694,6 +694,16 @@ agm_status agm_session_set_control(agm_session* s, const agm_control* c, agm_err
 agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm_error* error) {
     if (s == nullptr || (tokens == nullptr && n > 0))
         return agm::report_arg(error, "agm_session_feed: NULL argument");
+    // Every call checks every token (a repeated call reads the tokens it has
+    // not reached yet from the new pointer).
+    const uint32_t vocab = s->model->config->vocab_size;
+    for (size_t i = 0; i < n; ++i)
+        if (tokens[i] < 0 || (uint32_t)tokens[i] >= vocab) {
+            Error err;
+            agm::fail_as(&err, ErrorKind::Argument, "token %d at index %zu is outside the vocabulary (0..%u)",
+                         tokens[i], i, vocab - 1);
+            return agm::report(err, error);
+        }
     const uint32_t sig = token_sig(tokens, n);
     if (s->feed_active) {
         if (n != s->feed_n || sig != s->feed_sig) {
@@ -704,14 +714,6 @@ agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm
             return agm::report(err, error);
         }
     } else {
-        const uint32_t vocab = s->model->config->vocab_size;
-        for (size_t i = 0; i < n; ++i)
-            if (tokens[i] < 0 || (uint32_t)tokens[i] >= vocab) {
-                Error err;
-                agm::fail_as(&err, ErrorKind::Argument, "token %d at index %zu is outside the vocabulary (0..%u)",
-                             tokens[i], i, vocab - 1);
-                return agm::report(err, error);
-            }
         if (n > (size_t)(s->n_ctx - s->pos)) {
             Error err;
             agm::fail_as(&err, ErrorKind::Argument,
