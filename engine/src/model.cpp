@@ -275,6 +275,22 @@ static agm_status with_path(agm_status st, const char* path, agm_error* error) {
 
 extern "C" {
 
+const char* agm_status_name(agm_status status) {
+    switch (status) {
+        case AGM_OK: return "ok";
+        case AGM_ERR_ARGUMENT: return "invalid argument";
+        case AGM_ERR_IO: return "I/O error";
+        case AGM_ERR_FORMAT: return "format error";
+        case AGM_ERR_UNSUPPORTED: return "unsupported";
+        case AGM_ERR_NO_MEMORY: return "out of memory";
+        case AGM_ERR_CONTEXT_FULL: return "context full";
+        case AGM_ERR_BUFFER: return "buffer too small";
+        case AGM_ERR_CANCELLED: return "cancelled";
+        case AGM_ERR_BUDGET: return "work budget spent";
+    }
+    return "unknown status";
+}
+
 void agm_open_options_default(agm_open_options* options) {
     options->verify_checksum = 1;
     options->max_text_bytes = 1024;

@@ -788,20 +788,4 @@ agm_status agm_session_step(agm_session* s, agm_sampler* sampler, int32_t token,
     return agm_session_sample(s, sampler, next, error);
 }
 
-const char* agm_status_name(agm_status status) {
-    switch (status) {
-        case AGM_OK: return "ok";
-        case AGM_ERR_ARGUMENT: return "invalid argument";
-        case AGM_ERR_IO: return "I/O error";
-        case AGM_ERR_FORMAT: return "format error";
-        case AGM_ERR_UNSUPPORTED: return "unsupported";
-        case AGM_ERR_NO_MEMORY: return "out of memory";
-        case AGM_ERR_CONTEXT_FULL: return "context full";
-        case AGM_ERR_BUFFER: return "buffer too small";
-        case AGM_ERR_CANCELLED: return "cancelled";
-        case AGM_ERR_BUDGET: return "work budget spent";
-    }
-    return "unknown status";
-}
-
 }  // extern "C"
