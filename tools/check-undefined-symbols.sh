@@ -23,9 +23,9 @@
 #           RoPE tables, norms); GCC fuses sinf+cosf into sincosf.
 #   snprintf vsnprintf
 #           formatting the one-line error messages into agm_error (fixed
-#           buffers). Integers and strings only in the run-time messages;
-#           newlib's snprintf may allocate for %f/%g, which only the
-#           load-time validation messages use.
+#           buffers). Integers and strings only: no message of the two
+#           libraries formats a float (newlib's snprintf may allocate for
+#           %f/%g/%e; keep it so).
 #   malloc free calloc realloc posix_memalign
 #           init only: the allocating conveniences agm_model_open_*,
 #           agm_session_create, and the tools' Tokenizer::init(). The
