@@ -86,13 +86,16 @@ int main(int argc, char** argv) {
     agm_error e;
     agm_model* model = nullptr;
     agm_status st;
+    agm_open_options oo;
+    agm_open_options_default(&oo);
+    if (prompt.size() > oo.max_text_bytes) oo.max_text_bytes = (uint32_t)prompt.size();  // tokenizer scratch
     const double t_load = now_s();
     if (model_path.empty()) {
         st = agm_model_open_memory(agm_bundled_model,
-                                   (size_t)(agm_bundled_model_end - agm_bundled_model), nullptr,
+                                   (size_t)(agm_bundled_model_end - agm_bundled_model), &oo,
                                    &model, &e);
     } else {
-        st = agm_model_open_file(model_path.c_str(), nullptr, &model, &e);
+        st = agm_model_open_file(model_path.c_str(), &oo, &model, &e);
     }
     if (st != AGM_OK) return fail_with("cannot load the model", st, e);
     const double load_s = now_s() - t_load;

@@ -1,20 +1,43 @@
 /*
  * agmodel: ternary (BitNet b1.58) transformer inference for small ARM cores.
  *
- * The whole public interface of the engine library. Plain C, opaque handles,
- * a status code from every call that can fail, and an optional agm_error that
- * receives a one-line message saying what failed and where. The library never
- * exits, aborts or prints.
+ * The whole public interface of the engine library. Plain C (C89/C99, no
+ * C++ needed by the caller), opaque handles, a status code from every call
+ * that can fail, and an optional agm_error that receives a one-line message
+ * saying what failed and where. The library never exits, aborts or prints.
  *
- * Typical use:
- *   agm_model* m; agm_session* s; agm_error e;
- *   agm_model_open_file("model.agm", NULL, &m, &e);
- *   agm_session_create(m, NULL, &s, &e);
+ * Memory contract (firmware use):
+ *   - init: agm_model_memory_size() / agm_model_init() place the model's
+ *     runtime state (layer table, tokenizer index and tokenizer scratch) in
+ *     a caller-provided arena; the weights are used in place from the
+ *     caller's buffer (RAM or flash). agm_session_memory_size() /
+ *     agm_session_init() place a session (KV cache, activations, sampler
+ *     scratch) in a second arena. These make no heap calls.
+ *   - after init, every call (tokenize, token pieces, feed, step, sample,
+ *     reset, logits, control) makes zero heap calls and no system calls.
+ *   - conveniences that allocate, for hosts with a heap: agm_model_open_*()
+ *     (malloc the model arena; _file also maps the file) and
+ *     agm_session_create() (malloc the session arena). Their sessions behave
+ *     the same after creation.
+ *   - agm_model_init_file() / _open_file() need a POSIX file system
+ *     (open, fstat, mmap); bare-metal builds may leave them out.
+ *
+ * Threads: a model may be shared by sessions, but agm_tokenize() uses the
+ * model's scratch: tokenize from one thread at a time per model. A session
+ * is used by one thread at a time; its cancel flag may be set from anywhere
+ * (an interrupt handler, another thread).
+ *
+ * Typical firmware use (no heap; see engine/examples/generate.c):
+ *   agm_open_options oo; agm_open_options_default(&oo);
+ *   agm_model_memory_size(data, size, &oo, &mbytes, &e);      (size the arenas)
+ *   agm_model_init(data, size, &oo, model_arena, mbytes, &m, &e);
+ *   agm_session_memory_size(m, NULL, &sbytes, &e);
+ *   agm_session_init(m, NULL, session_arena, sbytes, &s, &e);
  *   agm_tokenize(m, "Once upon a time", 16, 1, ids, cap, &n, &e);
  *   agm_session_feed(s, ids, n, &e);
  *   agm_sampler smp; agm_sampler_init(&smp, NULL);
- *   agm_session_sample(s, &smp, &next);  ... agm_session_feed(s, &next, 1, &e) ...
- *   agm_session_free(s); agm_model_close(m);
+ *   agm_session_sample(s, &smp, &next, &e);
+ *   while (...) { print piece of next; agm_session_step(s, &smp, next, &next, &e); }
  */
 #ifndef AGMODEL_H
 #define AGMODEL_H
@@ -34,7 +57,12 @@ typedef enum agm_status {
     AGM_ERR_UNSUPPORTED = 4,  /* valid, but needs something this build lacks */
     AGM_ERR_NO_MEMORY = 5,    /* an allocation failed */
     AGM_ERR_CONTEXT_FULL = 6, /* the session's context length is reached */
-    AGM_ERR_BUFFER = 7        /* an output buffer is too small */
+    AGM_ERR_BUFFER = 7,       /* an output buffer or an arena is too small, or a text is longer
+                                 than the model's tokenizer scratch (max_text_bytes) */
+    AGM_ERR_CANCELLED = 8,    /* the session's cancel flag was set: the call stopped between
+                                 two units of work; it can be resumed (see agm_control) */
+    AGM_ERR_BUDGET = 9        /* the call's work budget is spent: call again with the same
+                                 arguments to continue (see agm_control) */
 } agm_status;
 
 /* A one-line, NUL-terminated message filled in by a failing call. */
@@ -42,7 +70,7 @@ typedef struct agm_error {
     char message[256];
 } agm_error;
 
-/* Short name of a status ("format error", ...). */
+/* Short name of a status ("format error", ...); never NULL. */
 const char* agm_status_name(agm_status status);
 
 /* ---- Model ------------------------------------------------------------- */
@@ -50,21 +78,65 @@ const char* agm_status_name(agm_status status);
 typedef struct agm_model agm_model;
 
 typedef struct agm_open_options {
-    int verify_checksum; /* 1 (default): read the whole file once and check its CRC-32 */
+    int verify_checksum;     /* 1 (default): read the whole file once and check its CRC-32 */
+    uint32_t max_text_bytes; /* longest text agm_tokenize() accepts (default 1024): the
+                                model's arena holds the tokenizer's scratch for it (about
+                                150 bytes per text byte for SentencePiece vocabularies on a
+                                32-bit target, 44 for byte-level BPE); a longer text gets
+                                AGM_ERR_BUFFER */
 } agm_open_options;
 
-/* Fills *options with the defaults. */
+/* Fills *options with the defaults.
+ * [out] options: verify_checksum 1, max_text_bytes 1024. */
 void agm_open_options_default(agm_open_options* options);
 
-/* Maps the file at `path` read-only and validates it. options may be NULL. */
+/* Bytes of arena agm_model_init() needs for this model file (the model's
+ * runtime state: its layer table, the tokenizer's index and scratch; not
+ * the weights, which stay in data). Reads the file's header and tables only.
+ * [in]  data, size: the model file in memory (as for agm_model_init)
+ * [in]  options: NULL for the defaults (max_text_bytes matters here)
+ * [out] bytes: the arena size, alignment slack included
+ * [out] error: NULL or a message on failure */
+agm_status agm_model_memory_size(const void* data, size_t size, const agm_open_options* options,
+                                 size_t* bytes, agm_error* error);
+
+/* The same for a file (maps it, reads its header and tables, unmaps it).
+ * POSIX file systems only. [in] path. Other parameters as above. */
+agm_status agm_model_memory_size_file(const char* path, const agm_open_options* options,
+                                      size_t* bytes, agm_error* error);
+
+/* Validates the model in data[size] and opens it in arena[arena_bytes]: no
+ * heap calls. The weights are used in place.
+ * [in]  data: the model file, at least 64-byte aligned (RAM or flash);
+ *       must outlive the model
+ * [in]  options: NULL for the defaults
+ * [in]  arena: any alignment; arena_bytes >= agm_model_memory_size()
+ *       (else AGM_ERR_BUFFER); must outlive the model; the model does not
+ *       free it
+ * [out] out: the model; agm_model_close() ends it
+ * [out] error: NULL or a message on failure */
+agm_status agm_model_init(const void* data, size_t size, const agm_open_options* options,
+                          void* arena, size_t arena_bytes, agm_model** out, agm_error* error);
+
+/* As agm_model_init() for the file at path, mapped read-only (the mapping is
+ * released by agm_model_close()). POSIX file systems only. */
+agm_status agm_model_init_file(const char* path, const agm_open_options* options, void* arena,
+                               size_t arena_bytes, agm_model** out, agm_error* error);
+
+/* Convenience (allocates the model's arena with malloc): maps the file at
+ * `path` read-only and validates it. options may be NULL. */
 agm_status agm_model_open_file(const char* path, const agm_open_options* options,
                                agm_model** out, agm_error* error);
 
-/* Uses a model that is already in memory (flash, a firmware buffer) in place.
+/* Convenience (allocates the model's arena with malloc): uses a model that
+ * is already in memory (flash, a firmware buffer) in place.
  * [in] data: at least 64-byte aligned, `size` bytes; must outlive the model. */
 agm_status agm_model_open_memory(const void* data, size_t size, const agm_open_options* options,
                                  agm_model** out, agm_error* error);
 
+/* Ends a model from any of the calls above (frees what they allocated,
+ * unmaps what they mapped; a caller's arena is left to the caller).
+ * Sessions of the model must be ended first. NULL is ignored. */
 void agm_model_close(agm_model* model);
 
 typedef struct agm_model_info {
@@ -75,7 +147,7 @@ typedef struct agm_model_info {
     int32_t add_bos;        /* 1: the model's text starts with BOS (pass it as agm_tokenize's
                                add_bos); 0: not (GPT-2-style vocabularies) */
     uint64_t file_bytes;    /* the model file (mapped, not copied) */
-    uint64_t model_bytes;   /* memory the model holds beyond the file (tokenizer index) */
+    uint64_t model_bytes;   /* memory the model holds beyond the file: its arena */
 } agm_model_info;
 
 void agm_model_get_info(const agm_model* model, agm_model_info* info);
@@ -84,9 +156,13 @@ void agm_model_get_info(const agm_model* model, agm_model_info* info);
 
 /* Encodes `len` bytes of text (any bytes: invalid UTF-8 falls back to byte
  * tokens). Writes at most `cap` ids to out and the full count to *n_out;
- * AGM_ERR_BUFFER if cap is too small (call again with *n_out). With a
- * byte-level BPE vocabulary (GPT-2, LLaMA-3), control and user-defined
- * tokens written in the text ("<|endoftext|>") become those tokens. */
+ * AGM_ERR_BUFFER if cap is too small (call again with *n_out), or, with
+ * *n_out 0, if len exceeds the max_text_bytes the model was opened with.
+ * With a byte-level BPE vocabulary (GPT-2, LLaMA-3), control and
+ * user-defined tokens written in the text ("<|endoftext|>") become those
+ * tokens. No heap calls (the model's scratch; see Threads above).
+ * [in]  model, text[len], add_bos (1: BOS first)
+ * [out] out[cap] ids, n_out the count, error NULL or a message */
 agm_status agm_tokenize(const agm_model* model, const char* text, size_t len, int add_bos,
                         int32_t* out, size_t cap, size_t* n_out, agm_error* error);
 
@@ -100,6 +176,14 @@ agm_status agm_tokenize(const agm_model* model, const char* text, size_t len, in
  * nothing. Returns the full length; writes at most cap bytes (no NUL). */
 size_t agm_token_piece(const agm_model* model, int32_t prev, int32_t token, uint32_t flags,
                        char* buf, size_t cap);
+
+/* agm_token_piece() with a status: AGM_ERR_BUFFER (and the first cap bytes)
+ * if the piece is longer than cap, AGM_ERR_ARGUMENT for a NULL model or a
+ * model without tokenizer.
+ * [in]  model, prev (the previous token, -1 if none), token, flags
+ * [out] buf[cap] the bytes (no NUL), n_out their full count, error */
+agm_status agm_detokenize(const agm_model* model, int32_t prev, int32_t token, uint32_t flags,
+                          char* buf, size_t cap, size_t* n_out, agm_error* error);
 
 /* ---- Session ----------------------------------------------------------- */
 
@@ -129,23 +213,66 @@ typedef struct agm_session_options {
 
 void agm_session_options_default(agm_session_options* options);
 
-/* Bytes a session with these options needs (KV cache of the chosen type,
- * activations, scratch). AGM_ERR_ARGUMENT for an unknown kv_type. */
+/* Bytes of arena a session with these options needs (the session object,
+ * KV cache of the chosen type, activations, scratch, alignment slack).
+ * AGM_ERR_ARGUMENT for an unknown kv_type or a context longer than the model's.
+ * [in] model, options (NULL: defaults) [out] bytes, error */
 agm_status agm_session_memory_size(const agm_model* model, const agm_session_options* options,
                                    size_t* bytes, agm_error* error);
 
-/* Allocates the session's arena once; nothing is allocated after this. */
+/* Initialises a session in arena[arena_bytes] (any alignment; at least
+ * agm_session_memory_size(), else AGM_ERR_BUFFER): no heap calls, and none
+ * after. The arena must outlive the session; agm_session_free() does not
+ * free it.
+ * [in] model (must outlive the session), options (NULL: defaults), arena
+ * [out] out the session, error */
+agm_status agm_session_init(const agm_model* model, const agm_session_options* options,
+                            void* arena, size_t arena_bytes, agm_session** out, agm_error* error);
+
+/* Convenience: agm_session_init() in an arena from malloc, freed by
+ * agm_session_free(); nothing is allocated after this. */
 agm_status agm_session_create(const agm_model* model, const agm_session_options* options,
                               agm_session** out, agm_error* error);
 
+/* Ends a session (frees the arena of agm_session_create(); a caller's arena
+ * is left to the caller). NULL is ignored. */
 void agm_session_free(agm_session* session);
 
-/* Forgets all tokens; the next token goes to position 0. */
-void agm_session_reset(agm_session* session);
+/* Forgets all tokens, and any interrupted call; the next token goes to
+ * position 0. AGM_ERR_ARGUMENT for NULL. */
+agm_status agm_session_reset(agm_session* session);
+
+/* Cancellation and work budget (firmware: keep each call short).
+ * A unit of work is one transformer layer run for one token, or the
+ * classifier run once. The cancel flag is read and the budget checked
+ * before each unit: a call of agm_session_feed() or agm_session_step()
+ * that stops there returns AGM_ERR_CANCELLED (the flag was nonzero) or
+ * AGM_ERR_BUDGET (work_budget units done in this call; at least one unit is
+ * always done, so repeated calls finish). The session keeps the interrupted
+ * call's progress: call again with the same arguments to continue (clear
+ * the flag first after a cancel), or agm_session_reset(). Until the
+ * interrupted call completes, agm_session_logits() is NULL and a call with
+ * other tokens gets AGM_ERR_ARGUMENT. A token budget needs no option: feed
+ * fewer tokens per call. */
+typedef struct agm_control {
+    const volatile int* cancel; /* NULL: none; nonzero: stop at the next unit */
+    uint32_t work_budget;       /* units per call; 0: unlimited */
+} agm_control;
+
+/* [out] control: no cancel flag, no budget. */
+void agm_control_default(agm_control* control);
+
+/* Sets the session's control (copied; the flag is read through the pointer,
+ * which must stay valid). [in] session, control (NULL: the defaults) */
+agm_status agm_session_set_control(agm_session* session, const agm_control* control,
+                                   agm_error* error);
 
 /* Runs the model on n tokens at the next positions. Afterwards
  * agm_session_logits() holds the logits that follow the last one (the
- * classifier runs for the last token only: feed a prompt in one call). */
+ * classifier runs for the last token only: feed a prompt in one call).
+ * AGM_ERR_CONTEXT_FULL if the tokens do not fit the context;
+ * AGM_ERR_CANCELLED / AGM_ERR_BUDGET: see agm_control.
+ * [in] session, tokens[n] [out] error */
 agm_status agm_session_feed(agm_session* session, const int32_t* tokens, size_t n,
                             agm_error* error);
 
@@ -157,7 +284,8 @@ uint32_t agm_session_position(const agm_session* session);
 
 uint32_t agm_session_context(const agm_session* session);
 
-/* Bytes of the session's arena (its whole working memory). */
+/* Bytes of the session's arena (its whole working memory): what
+ * agm_session_memory_size() gave for its options. */
 size_t agm_session_memory_used(const agm_session* session);
 
 /* ---- Sampling ---------------------------------------------------------- */
@@ -180,9 +308,17 @@ void agm_sampler_params_default(agm_sampler_params* params); /* greedy, seed 42 
 void agm_sampler_init(agm_sampler* sampler, const agm_sampler_params* params);
 
 /* Picks the next token from the session's current logits, using the
- * session's scratch (no allocation). */
+ * session's scratch (no allocation). AGM_ERR_ARGUMENT before any token.
+ * [in] session [in,out] sampler (its random state advances) [out] token, error */
 agm_status agm_session_sample(agm_session* session, agm_sampler* sampler, int32_t* token,
                               agm_error* error);
+
+/* One decoding step: feeds `token` (the last one picked) and samples the
+ * next into *next. After AGM_ERR_CANCELLED / AGM_ERR_BUDGET call again with
+ * the same token to continue (see agm_control).
+ * [in] session, token [in,out] sampler [out] next, error */
+agm_status agm_session_step(agm_session* session, agm_sampler* sampler, int32_t token,
+                            int32_t* next, agm_error* error);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,9 @@
 // Opening a model: map (or borrow) the file, validate it, bind the weights.
-#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
+#include <new>  // placement new only (no operator new from the C++ runtime)
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -115,10 +114,8 @@ bool bind_weights(agm_model* m, Error* err) {
     } else if (!bind_rows(f, "output", c.vocab_size, dim, &m->classifier, err)) {
         return false;
     }
-    m->layers = static_cast<LayerWeights*>(std::calloc(c.n_layers, sizeof(LayerWeights)));
-    if (m->layers == nullptr) return fail_as(err, ErrorKind::NoMemory, "out of memory");
     for (uint32_t l = 0; l < c.n_layers; ++l) {
-        LayerWeights& w = m->layers[l];
+        LayerWeights& w = *new (&m->layers[l]) LayerWeights();
         char name[AGM_TENSOR_NAME_BYTES];
         auto nm = [&](const char* suffix) {
             std::snprintf(name, sizeof name, "blk.%u.%s", l, suffix);
@@ -147,49 +144,94 @@ using agm::ErrorKind;
 
 namespace {
 
-agm_status finish_open(agm_model* m, const agm_open_options* options, agm_model** out,
-                       agm_error* error) {
+constexpr size_t kAlign = 64;
+
+size_t align_up(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+uint8_t* align_ptr(void* p) {
+    const uintptr_t u = reinterpret_cast<uintptr_t>(p);
+    return reinterpret_cast<uint8_t*>((u + kAlign - 1) / kAlign * kAlign);
+}
+
+// Where the model's runtime state goes in its arena (offsets from the
+// arena's first 64-byte boundary): the agm_model, its layer table
+// [n_layers], the tokenizer's index, the tokenizer's encode scratch for
+// max_text_bytes of text. total counts kAlign - 1 bytes of slack so any
+// arena start works.
+struct ModelPlan {
+    size_t model, layers, index, scratch, scratch_bytes, total;
+};
+
+bool plan_model(const agm::FileView& f, uint32_t max_text, ModelPlan* p, Error* err) {
+    size_t index_bytes = 0, scratch_bytes = 0;
+    if (f.tokenizer.n_tokens > 0) {
+        if (!agm::Tokenizer::index_bytes(f.tokenizer, &index_bytes, err)) return false;
+        scratch_bytes = agm::Tokenizer::scratch_bytes(f.tokenizer, max_text);
+        if (scratch_bytes == (size_t)-1)
+            return agm::fail_as(err, ErrorKind::Argument, "max_text_bytes %u is too large", max_text);
+    }
+    size_t at = 0;
+    p->model = at;
+    at += align_up(sizeof(agm_model));
+    p->layers = at;
+    at += align_up((size_t)f.config.n_layers * sizeof(agm::LayerWeights));
+    p->index = at;
+    at += align_up(index_bytes);
+    p->scratch = at;
+    p->scratch_bytes = scratch_bytes;
+    at += align_up(scratch_bytes);
+    p->total = at + kAlign - 1;
+    return true;
+}
+
+agm_status parse_and_plan(const void* data, size_t size, const agm_open_options* options, bool verify,
+                          agm::FileView* f, ModelPlan* plan, agm_error* error) {
     agm_open_options defaults;
     agm_open_options_default(&defaults);
     if (options == nullptr) options = &defaults;
     Error err;
-    const uint8_t* base = m->file.base;
-    const uint64_t size = m->file.size;
-    if (!agm::parse_model_file(base, size, options->verify_checksum != 0, &m->file, &err) ||
-        !agm::bind_weights(m, &err) ||
-        (m->file.tokenizer.n_tokens > 0 && !m->tokenizer.init(m->file.tokenizer, &err))) {
-        agm_model_close(m);
+    if (!agm::parse_model_file(static_cast<const uint8_t*>(data), size, verify && options->verify_checksum != 0,
+                               f, &err) ||
+        !plan_model(*f, options->max_text_bytes, plan, &err))
+        return agm::report(err, error);
+    return AGM_OK;
+}
+
+// Opens the model in data[size] inside arena[arena_bytes]: nothing allocated.
+agm_status init_model(const void* data, size_t size, const agm_open_options* options, void* arena,
+                      size_t arena_bytes, agm_model** out, agm_error* error) {
+    agm::FileView f;
+    ModelPlan plan;
+    agm_status st = parse_and_plan(data, size, options, true, &f, &plan, error);
+    if (st != AGM_OK) return st;
+    if (arena_bytes < plan.total) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument, "the model needs an arena of %zu bytes, got %zu (see "
+                     "agm_model_memory_size)", plan.total, arena_bytes);
+        agm::report(err, error);
+        return AGM_ERR_BUFFER;
+    }
+    uint8_t* a = align_ptr(arena);
+    agm_model* m = new (a + plan.model) agm_model();
+    m->file = f;
+    m->config = &m->file.config;
+    m->layers = reinterpret_cast<agm::LayerWeights*>(a + plan.layers);
+    m->arena_bytes = plan.total;
+    m->max_text_bytes = options != nullptr ? options->max_text_bytes : 1024;
+    Error err;
+    if (!agm::bind_weights(m, &err) ||
+        (m->file.tokenizer.n_tokens > 0 &&
+         !m->tokenizer.init_in(m->file.tokenizer, a + plan.index, a + plan.scratch, plan.scratch_bytes, &err))) {
+        m->~agm_model();
         return agm::report(err, error);
     }
-    m->config = &m->file.config;
     m->has_tokenizer = m->file.tokenizer.n_tokens > 0;
     *out = m;
     return AGM_OK;
 }
 
-}  // namespace
-
-extern "C" {
-
-void agm_open_options_default(agm_open_options* options) { options->verify_checksum = 1; }
-
-agm_status agm_model_open_memory(const void* data, size_t size, const agm_open_options* options,
-                                 agm_model** out, agm_error* error) {
-    if (out == nullptr || data == nullptr)
-        return agm::report_arg(error, "agm_model_open_memory: data and out must not be NULL");
-    *out = nullptr;
-    agm_model* m = new (std::nothrow) agm_model();
-    if (m == nullptr) return agm::report_arg(error, "out of memory", AGM_ERR_NO_MEMORY);
-    m->file.base = static_cast<const uint8_t*>(data);
-    m->file.size = size;
-    return finish_open(m, options, out, error);
-}
-
-agm_status agm_model_open_file(const char* path, const agm_open_options* options, agm_model** out,
-                               agm_error* error) {
-    if (out == nullptr || path == nullptr)
-        return agm::report_arg(error, "agm_model_open_file: path and out must not be NULL");
-    *out = nullptr;
+// Maps path read-only: *map, *size.
+agm_status map_file(const char* path, void** map_out, size_t* size_out, agm_error* error) {
     const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     Error err;
     if (fd < 0) {
@@ -214,30 +256,143 @@ agm_status agm_model_open_file(const char* path, const agm_open_options* options
         agm::fail_as(&err, ErrorKind::Io, "cannot map %s: %s", path, std::strerror(errno));
         return agm::report(err, error);
     }
-    agm_model* m = new (std::nothrow) agm_model();
-    if (m == nullptr) {
-        ::munmap(map, size);
-        return agm::report_arg(error, "out of memory", AGM_ERR_NO_MEMORY);
-    }
-    m->mapping = map;
-    m->mapping_bytes = size;
-    m->file.base = static_cast<const uint8_t*>(map);
-    m->file.size = size;
-    agm_status st2 = finish_open(m, options, out, error);
-    if (st2 != AGM_OK && error != nullptr) {
+    *map_out = map;
+    *size_out = size;
+    return AGM_OK;
+}
+
+}  // namespace
+
+// Prefixes "path: " to a failing call's message.
+static agm_status with_path(agm_status st, const char* path, agm_error* error) {
+    if (st != AGM_OK && error != nullptr) {
         char tmp[2 * sizeof error->message];  // cut to the message's size below
         std::snprintf(tmp, sizeof tmp, "%s: %s", path, error->message);
-        std::snprintf(error->message, sizeof error->message, "%.*s",
-                      (int)(sizeof error->message - 1), tmp);
+        std::snprintf(error->message, sizeof error->message, "%.*s", (int)(sizeof error->message - 1), tmp);
     }
-    return st2;
+    return st;
+}
+
+extern "C" {
+
+const char* agm_status_name(agm_status status) {
+    switch (status) {
+        case AGM_OK: return "ok";
+        case AGM_ERR_ARGUMENT: return "invalid argument";
+        case AGM_ERR_IO: return "I/O error";
+        case AGM_ERR_FORMAT: return "format error";
+        case AGM_ERR_UNSUPPORTED: return "unsupported";
+        case AGM_ERR_NO_MEMORY: return "out of memory";
+        case AGM_ERR_CONTEXT_FULL: return "context full";
+        case AGM_ERR_BUFFER: return "buffer too small";
+        case AGM_ERR_CANCELLED: return "cancelled";
+        case AGM_ERR_BUDGET: return "work budget spent";
+    }
+    return "unknown status";
+}
+
+void agm_open_options_default(agm_open_options* options) {
+    options->verify_checksum = 1;
+    options->max_text_bytes = 1024;
+}
+
+agm_status agm_model_memory_size(const void* data, size_t size, const agm_open_options* options,
+                                 size_t* bytes, agm_error* error) {
+    if (data == nullptr || bytes == nullptr)
+        return agm::report_arg(error, "agm_model_memory_size: data and bytes must not be NULL");
+    agm::FileView f;
+    ModelPlan plan;
+    const agm_status st = parse_and_plan(data, size, options, false, &f, &plan, error);
+    if (st == AGM_OK) *bytes = plan.total;
+    return st;
+}
+
+agm_status agm_model_memory_size_file(const char* path, const agm_open_options* options, size_t* bytes,
+                                      agm_error* error) {
+    if (path == nullptr || bytes == nullptr)
+        return agm::report_arg(error, "agm_model_memory_size_file: path and bytes must not be NULL");
+    void* map;
+    size_t size;
+    agm_status st = map_file(path, &map, &size, error);
+    if (st != AGM_OK) return st;
+    st = with_path(agm_model_memory_size(map, size, options, bytes, error), path, error);
+    ::munmap(map, size);
+    return st;
+}
+
+agm_status agm_model_init(const void* data, size_t size, const agm_open_options* options, void* arena,
+                          size_t arena_bytes, agm_model** out, agm_error* error) {
+    if (out == nullptr || data == nullptr || arena == nullptr)
+        return agm::report_arg(error, "agm_model_init: data, arena and out must not be NULL");
+    *out = nullptr;
+    return init_model(data, size, options, arena, arena_bytes, out, error);
+}
+
+agm_status agm_model_init_file(const char* path, const agm_open_options* options, void* arena,
+                               size_t arena_bytes, agm_model** out, agm_error* error) {
+    if (out == nullptr || path == nullptr || arena == nullptr)
+        return agm::report_arg(error, "agm_model_init_file: path, arena and out must not be NULL");
+    *out = nullptr;
+    void* map;
+    size_t size;
+    agm_status st = map_file(path, &map, &size, error);
+    if (st != AGM_OK) return st;
+    st = init_model(map, size, options, arena, arena_bytes, out, error);
+    if (st != AGM_OK) {
+        ::munmap(map, size);
+        return with_path(st, path, error);
+    }
+    (*out)->mapping = map;
+    (*out)->mapping_bytes = size;
+    return AGM_OK;
+}
+
+agm_status agm_model_open_memory(const void* data, size_t size, const agm_open_options* options,
+                                 agm_model** out, agm_error* error) {
+    if (out == nullptr || data == nullptr)
+        return agm::report_arg(error, "agm_model_open_memory: data and out must not be NULL");
+    *out = nullptr;
+    size_t bytes;
+    agm_status st = agm_model_memory_size(data, size, options, &bytes, error);
+    if (st != AGM_OK) return st;
+    void* block = std::malloc(bytes);
+    if (block == nullptr) return agm::report_arg(error, "out of memory", AGM_ERR_NO_MEMORY);
+    st = init_model(data, size, options, block, bytes, out, error);
+    if (st != AGM_OK) {
+        std::free(block);
+        return st;
+    }
+    (*out)->owned_block = block;
+    return AGM_OK;
+}
+
+agm_status agm_model_open_file(const char* path, const agm_open_options* options, agm_model** out,
+                               agm_error* error) {
+    if (out == nullptr || path == nullptr)
+        return agm::report_arg(error, "agm_model_open_file: path and out must not be NULL");
+    *out = nullptr;
+    void* map;
+    size_t size;
+    agm_status st = map_file(path, &map, &size, error);
+    if (st != AGM_OK) return st;
+    st = agm_model_open_memory(map, size, options, out, error);
+    if (st != AGM_OK) {
+        ::munmap(map, size);
+        return with_path(st, path, error);
+    }
+    (*out)->mapping = map;
+    (*out)->mapping_bytes = size;
+    return AGM_OK;
 }
 
 void agm_model_close(agm_model* m) {
     if (m == nullptr) return;
-    std::free(m->layers);
-    if (m->mapping != nullptr) ::munmap(m->mapping, m->mapping_bytes);
-    delete m;
+    void* map = m->mapping;
+    const size_t map_bytes = m->mapping_bytes;
+    void* block = m->owned_block;
+    m->~agm_model();
+    std::free(block);
+    if (map != nullptr) ::munmap(map, map_bytes);
 }
 
 void agm_model_get_info(const agm_model* m, agm_model_info* info) {
@@ -256,8 +411,7 @@ void agm_model_get_info(const agm_model* m, agm_model_info* info) {
     info->add_bos = info->bos_id >= 0 && (m->file.tokenizer.flags & AGM_TOK_NO_BOS) == 0;
     info->eos_id = m->has_tokenizer ? m->file.tokenizer.eos_id : -1;
     info->file_bytes = m->file.size;
-    info->model_bytes = m->tokenizer.memory_bytes() + c.n_layers * sizeof(agm::LayerWeights) +
-                        sizeof(agm_model);
+    info->model_bytes = m->arena_bytes;
 }
 
 agm_status agm_tokenize(const agm_model* m, const char* text, size_t len, int add_bos,
@@ -272,6 +426,13 @@ agm_status agm_tokenize(const agm_model* m, const char* text, size_t len, int ad
     }
     Error err;
     *n_out = 0;
+    if (!m->tokenizer.fits(len)) {
+        agm::fail_as(&err, ErrorKind::Argument,
+                     "a %zu-byte text is longer than the model's tokenizer scratch allows (opened with "
+                     "max_text_bytes %u)", len, m->max_text_bytes);
+        agm::report(err, error);
+        return AGM_ERR_BUFFER;
+    }
     if (!m->tokenizer.encode(text ? text : "", len, add_bos != 0, out, cap, n_out, &err)) {
         const agm_status st = agm::report(err, error);
         return *n_out > cap ? AGM_ERR_BUFFER : st;
@@ -288,7 +449,8 @@ size_t agm_token_piece(const agm_model* m, int32_t prev, int32_t token, uint32_t
         // Byte-level BPE splits multi-byte characters across tokens: only
         // ASCII controls are dropped there, bytes >= 0x80 are kept.
         const unsigned char b = (unsigned char)local[0];
-        const bool keep = std::isprint(b) || std::isspace(b) ||
+        // isprint/isspace of the C locale, without the C library's locale tables
+        const bool keep = (b >= 0x20 && b < 0x7F) || (b >= '\t' && b <= '\r') ||
                           (b >= 0x80 && m->tokenizer.kind() == AGM_TOKENIZER_BPE_BYTES);
         if (!keep) return 0;
     }
@@ -297,6 +459,23 @@ size_t agm_token_piece(const agm_model* m, int32_t prev, int32_t token, uint32_t
         return n;
     }
     return m->tokenizer.decode(prev, token, buf, cap);
+}
+
+agm_status agm_detokenize(const agm_model* m, int32_t prev, int32_t token, uint32_t flags, char* buf,
+                          size_t cap, size_t* n_out, agm_error* error) {
+    if (m == nullptr || n_out == nullptr || (buf == nullptr && cap > 0))
+        return agm::report_arg(error, "agm_detokenize: NULL argument");
+    *n_out = 0;
+    if (!m->has_tokenizer) return agm::report_arg(error, "the model file has no tokenizer", AGM_ERR_UNSUPPORTED);
+    *n_out = agm_token_piece(m, prev, token, flags, buf, cap);
+    if (*n_out > cap) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument, "token %d's piece is %zu bytes, the buffer holds %zu", token,
+                     *n_out, cap);
+        agm::report(err, error);
+        return AGM_ERR_BUFFER;
+    }
+    return AGM_OK;
 }
 
 }  // extern "C"

@@ -66,12 +66,16 @@ struct agm_model {
     agm::RowMatrix embedding;                  // [vocab, dim] f32 or q4_b32
     const float* output_norm = nullptr;        // [dim] (AGM_NORM_RMS)
     agm::RowMatrix classifier;                 // [vocab, dim] f32 or q4_b32 (the embedding if tied)
-    agm::LayerWeights* layers = nullptr;       // [n_layers]
+    agm::LayerWeights* layers = nullptr;       // [n_layers] (in the model's arena)
+    uint32_t max_text_bytes = 0;               // the tokenizer scratch's text length
+    size_t arena_bytes = 0;                    // the arena's size as agm_model_memory_size gives it
+    void* owned_block = nullptr;               // free on close (agm_model_open_*: the arena)
 };
 
 namespace agm {
 
-// Binds every tensor the config needs, checking names, types and shapes.
+// Binds every tensor the config needs, checking names, types and shapes,
+// into model->layers (n_layers entries, provided by the caller).
 bool bind_weights(agm_model* model, Error* err);
 
 }  // namespace agm

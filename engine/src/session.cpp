@@ -1,12 +1,13 @@
 // A session: the run state in one arena, and the forward pass.
 //
-// forward() reads top to bottom like the model's definition; every float
+// forward_layer() reads top to bottom like the model's definition; every float
 // step is an ops.h function in the reference's order, every matrix product
 // goes through the KernelSet. docs/architecture.md follows one token through.
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
+#include <new>  // placement new only (no operator new from the C++ runtime)
 
 #include "agm/quant_rows.h"
 #include "api_util.h"
@@ -146,6 +147,17 @@ struct agm_session {
     uint32_t* table2;          // the same memory: tl5 sum pairs of lanes 0 and 1 (when table2_ready)
     bool table_ready = false, table2_ready = false;
     void* probs;
+    agm_control control{nullptr, 0};
+    // A feed interrupted by the control (feed_active): its length and a
+    // signature of its tokens (a repeated call must match), the tokens
+    // done, and the batch in flight: its lanes (0: none) and next layer
+    // (n_layers: the classifier).
+    bool feed_active = false;
+    size_t feed_n = 0, feed_done = 0;
+    uint32_t feed_sig = 0;
+    uint32_t batch = 0, batch_layer = 0;
+    size_t arena_bytes = 0;      // agm_session_memory_size() for its options
+    void* owned_block = nullptr; // agm_session_create(): free on agm_session_free
 };
 
 namespace agm {
@@ -357,18 +369,18 @@ void classify(agm_session* s, const RowMatrix& w, const float* x) {
     }
 }
 
-// n tokens (1..kLanes) through the model at positions s->pos.., each layer
-// for all of them before the next: a token's KV entry of a layer is stored
-// before the next token's attention of that layer reads it. Every operation
-// on a token is the one it gets alone, in the same order, so the result
-// does not depend on how a prompt is split. The logits (of the last token)
-// only when asked: a prompt needs them for its last token alone.
-void forward(agm_session* s, const int32_t* tokens, uint32_t n, bool want_logits) {
+// A forward pass of n tokens (1..kLanes) at positions s->pos..:
+// forward_begin, then forward_layer for every layer, each for all of them
+// before the next (a token's KV entry of a layer is stored before the next
+// token's attention of that layer reads it), then forward_logits if the
+// logits (of the last token) are wanted: a prompt needs them for its last
+// token alone. Every operation on a token is the one it gets alone, in the
+// same order, so the result does not depend on how a prompt is split. All
+// state between the steps is in the arena (the lanes' x, rope, pos), so the
+// pass can stop between any two steps and continue in a later call.
+void forward_begin(agm_session* s, const int32_t* tokens, uint32_t n) {
     const agm_model* m = s->model;
     const ModelConfig& c = *m->config;
-    const uint32_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
-    const bool interleaved = c.rope_layout == AGM_ROPE_INTERLEAVED;
-    const bool compact = s->kv_type != AGM_KV_F32;
     Lane* lanes = s->lane;
     for (uint32_t b = 0; b < n; ++b) {
         lanes[b].pos = s->pos + b;
@@ -377,8 +389,16 @@ void forward(agm_session* s, const int32_t* tokens, uint32_t n, bool want_logits
         rope_table(lanes[b].rope, lanes[b].pos, c.head_dim, c.rope_theta);
         AGM_REGION(AGM_REGION_REST);
     }
+}
 
-    for (uint32_t l = 0; l < c.n_layers; ++l) {
+void forward_layer(agm_session* s, uint32_t l, uint32_t n) {
+    const agm_model* m = s->model;
+    const ModelConfig& c = *m->config;
+    const uint32_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
+    const bool interleaved = c.rope_layout == AGM_ROPE_INTERLEAVED;
+    const bool compact = s->kv_type != AGM_KV_F32;
+    Lane* lanes = s->lane;
+    {
         const LayerWeights& w = m->layers[l];
         float* q[kLanes];
         float* k[kLanes];
@@ -445,8 +465,13 @@ void forward(agm_session* s, const int32_t* tokens, uint32_t n, bool want_logits
         }
     }
 
-    if (!want_logits) return;
-    float* x = lanes[n - 1].x;
+}
+
+void forward_logits(agm_session* s, uint32_t n) {
+    const agm_model* m = s->model;
+    const ModelConfig& c = *m->config;
+    const uint32_t dim = c.dim;
+    float* x = s->lane[n - 1].x;
     apply_norm(c.norm_output, x, x, m->output_norm, dim, c.norm_eps);
     classify(s, m->classifier, x);
 }
@@ -488,12 +513,54 @@ static agm_status resolve_options(const agm_model* m, const agm_session_options*
     return AGM_OK;
 }
 
+}  // extern "C"
+
+namespace {
+
+uint8_t* align_ptr(void* p) {
+    const uintptr_t u = reinterpret_cast<uintptr_t>(p);
+    return reinterpret_cast<uint8_t*>((u + kAlign - 1) / kAlign * kAlign);
+}
+
+// The session's arena: the agm_session, then the layout's buffers, from the
+// arena's first 64-byte boundary (hence kAlign - 1 bytes of slack).
+uint64_t session_bytes(const Layout& l) { return align_up(sizeof(agm_session)) + l.total + kAlign - 1; }
+
+// FNV-1a over the tokens: a repeated call after an interruption must match.
+uint32_t token_sig(const int32_t* t, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; ++i) h = (h ^ (uint32_t)t[i]) * 16777619u;
+    return h;
+}
+
+// Whether the control stops the call before its next unit of work (used:
+// units done in this call; a budget stops only after at least one).
+agm_status check_stop(const agm_session* s, uint32_t used) {
+    if (s->control.cancel != nullptr && *s->control.cancel != 0) return AGM_ERR_CANCELLED;
+    if (s->control.work_budget != 0 && used >= s->control.work_budget) return AGM_ERR_BUDGET;
+    return AGM_OK;
+}
+
+agm_status stopped(const agm_session* s, agm_status st, agm_error* error) {
+    if (error != nullptr)
+        std::snprintf(error->message, sizeof error->message,
+                      "%s after %zu of %zu tokens (layer %u of the batch in flight): call again with the "
+                      "same tokens to continue, or reset", st == AGM_ERR_CANCELLED ? "cancelled" : "work budget spent",
+                      s->feed_done, s->feed_n, s->batch_layer);
+    return st;
+}
+
+}  // namespace
+
+extern "C" {
+
 agm_status agm_session_memory_size(const agm_model* m, const agm_session_options* o, size_t* bytes,
                                    agm_error* error) {
+    if (bytes == nullptr) return agm::report_arg(error, "agm_session_memory_size: bytes is NULL");
     uint32_t n_ctx, kv_type;
     const agm_status st = resolve_options(m, o, &n_ctx, &kv_type, error);
     if (st != AGM_OK) return st;
-    const uint64_t total = plan(m, n_ctx, kv_type).total;
+    const uint64_t total = session_bytes(plan(m, n_ctx, kv_type));
     if (total > SIZE_MAX / 2) {
         Error err;
         agm::fail_as(&err, ErrorKind::NoMemory,
@@ -505,36 +572,38 @@ agm_status agm_session_memory_size(const agm_model* m, const agm_session_options
     return AGM_OK;
 }
 
-agm_status agm_session_create(const agm_model* m, const agm_session_options* o, agm_session** out,
-                              agm_error* error) {
-    if (out == nullptr) return agm::report_arg(error, "agm_session_create: out is NULL");
+agm_status agm_session_init(const agm_model* m, const agm_session_options* o, void* arena,
+                            size_t arena_bytes, agm_session** out, agm_error* error) {
+    if (out == nullptr || arena == nullptr)
+        return agm::report_arg(error, "agm_session_init: arena and out must not be NULL");
     *out = nullptr;
     uint32_t n_ctx, kv_type;
     size_t total;
     agm_status st = resolve_options(m, o, &n_ctx, &kv_type, error);
     if (st == AGM_OK) st = agm_session_memory_size(m, o, &total, error);
     if (st != AGM_OK) return st;
-    agm_session* s = new (std::nothrow) agm_session();
-    if (s == nullptr) return agm::report_arg(error, "out of memory", AGM_ERR_NO_MEMORY);
+    if (arena_bytes < total) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument,
+                     "the session needs an arena of %zu bytes, got %zu (see agm_session_memory_size)",
+                     total, arena_bytes);
+        agm::report(err, error);
+        return AGM_ERR_BUFFER;
+    }
+    uint8_t* base = align_ptr(arena);
+    agm_session* s = new (base) agm_session();
     s->model = m;
     s->kernels = &agm::best_kernels();
     s->n_ctx = n_ctx;
     s->kv_type = kv_type;
     s->layout = plan(m, n_ctx, kv_type);
-    void* arena = nullptr;
-    if (posix_memalign(&arena, kAlign, total) != 0) {
-        Error err;
-        agm::fail_as(&err, ErrorKind::NoMemory, "cannot allocate the session's %zu bytes", total);
-        delete s;
-        return agm::report(err, error);
-    }
+    s->arena_bytes = total;
+    s->arena = base + align_up(sizeof(agm_session));
     // Zero everything but the KV cache (and its q8 scales), which is always
     // written before it is read: its untouched pages then cost no resident
     // memory.
-    std::memset(arena, 0, (size_t)s->layout.kcache);
-    std::memset(static_cast<uint8_t*>(arena) + s->layout.probs, 0,
-                (size_t)(total - s->layout.probs));
-    s->arena = static_cast<uint8_t*>(arena);
+    std::memset(s->arena, 0, (size_t)s->layout.kcache);
+    std::memset(s->arena + s->layout.probs, 0, (size_t)(s->layout.total - s->layout.probs));
     const Layout& l = s->layout;
     uint8_t* a = s->arena;
     for (uint32_t b = 0; b < kLanes; ++b) {
@@ -568,21 +637,65 @@ agm_status agm_session_create(const agm_model* m, const agm_session_options* o, 
     return AGM_OK;
 }
 
-void agm_session_free(agm_session* s) {
-    if (s == nullptr) return;
-    std::free(s->arena);
-    delete s;
+agm_status agm_session_create(const agm_model* m, const agm_session_options* o, agm_session** out,
+                              agm_error* error) {
+    if (out == nullptr) return agm::report_arg(error, "agm_session_create: out is NULL");
+    *out = nullptr;
+    size_t total;
+    agm_status st = agm_session_memory_size(m, o, &total, error);
+    if (st != AGM_OK) return st;
+    void* block = std::malloc(total);
+    if (block == nullptr) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::NoMemory, "cannot allocate the session's %zu bytes", total);
+        return agm::report(err, error);
+    }
+    st = agm_session_init(m, o, block, total, out, error);
+    if (st != AGM_OK) {
+        std::free(block);
+        return st;
+    }
+    (*out)->owned_block = block;
+    return AGM_OK;
 }
 
-void agm_session_reset(agm_session* s) {
+void agm_session_free(agm_session* s) {
     if (s == nullptr) return;
+    void* block = s->owned_block;
+    s->~agm_session();
+    std::free(block);
+}
+
+agm_status agm_session_reset(agm_session* s) {
+    if (s == nullptr) return AGM_ERR_ARGUMENT;
     s->pos = 0;
     s->has_logits = false;
+    s->feed_active = false;
+    s->feed_n = s->feed_done = 0;
+    s->batch = s->batch_layer = 0;
+    return AGM_OK;
+}
+
+void agm_control_default(agm_control* c) {
+    c->cancel = nullptr;
+    c->work_budget = 0;
+}
+
+agm_status agm_session_set_control(agm_session* s, const agm_control* c, agm_error* error) {
+    if (s == nullptr) return agm::report_arg(error, "agm_session_set_control: session is NULL");
+    if (c == nullptr) {
+        agm_control_default(&s->control);
+    } else {
+        s->control = *c;
+    }
+    return AGM_OK;
 }
 
 agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm_error* error) {
     if (s == nullptr || (tokens == nullptr && n > 0))
         return agm::report_arg(error, "agm_session_feed: NULL argument");
+    // Every call checks every token (a repeated call reads the tokens it has
+    // not reached yet from the new pointer).
     const uint32_t vocab = s->model->config->vocab_size;
     for (size_t i = 0; i < n; ++i)
         if (tokens[i] < 0 || (uint32_t)tokens[i] >= vocab) {
@@ -591,21 +704,59 @@ agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm
                          tokens[i], i, vocab - 1);
             return agm::report(err, error);
         }
-    if (n > (size_t)(s->n_ctx - s->pos)) {
-        Error err;
-        agm::fail_as(&err, ErrorKind::Argument,
-                     "%zu tokens do not fit: position %u of a %u-token context", n, s->pos,
-                     s->n_ctx);
-        agm::report(err, error);
-        return AGM_ERR_CONTEXT_FULL;
+    const uint32_t sig = token_sig(tokens, n);
+    if (s->feed_active) {
+        if (n != s->feed_n || sig != s->feed_sig) {
+            Error err;
+            agm::fail_as(&err, ErrorKind::Argument,
+                         "an interrupted call with %zu tokens is pending: repeat it with the same tokens, "
+                         "or reset the session", s->feed_n);
+            return agm::report(err, error);
+        }
+    } else {
+        if (n > (size_t)(s->n_ctx - s->pos)) {
+            Error err;
+            agm::fail_as(&err, ErrorKind::Argument,
+                         "%zu tokens do not fit: position %u of a %u-token context", n, s->pos,
+                         s->n_ctx);
+            agm::report(err, error);
+            return AGM_ERR_CONTEXT_FULL;
+        }
+        if (n == 0) return AGM_OK;
+        s->feed_active = true;
+        s->feed_n = n;
+        s->feed_sig = sig;
+        s->feed_done = 0;
+        s->batch = 0;
+        s->has_logits = false;
     }
-    for (size_t i = 0; i < n;) {
-        const uint32_t lanes = n - i >= kLanes ? kLanes : (uint32_t)(n - i);
-        agm::forward(s, tokens + i, lanes, i + lanes == n);
-        s->pos += lanes;
-        i += lanes;
+    const uint32_t n_layers = s->model->config->n_layers;
+    uint32_t used = 0;  // units of work in this call
+    while (s->feed_done < n) {
+        if (s->batch == 0) {
+            const size_t left = n - s->feed_done;
+            s->batch = left >= kLanes ? kLanes : (uint32_t)left;
+            s->batch_layer = 0;
+            agm::forward_begin(s, tokens + s->feed_done, s->batch);
+        }
+        for (; s->batch_layer < n_layers; ++s->batch_layer) {
+            const agm_status st = check_stop(s, used);
+            if (st != AGM_OK) return stopped(s, st, error);
+            agm::forward_layer(s, s->batch_layer, s->batch);
+            used += s->batch;
+        }
+        if (s->feed_done + s->batch == n) {
+            const agm_status st = check_stop(s, used);
+            if (st != AGM_OK) return stopped(s, st, error);
+            agm::forward_logits(s, s->batch);
+            ++used;
+        }
+        s->pos += s->batch;
+        s->feed_done += s->batch;
+        s->batch = 0;
     }
-    if (n > 0) s->has_logits = true;
+    s->feed_active = false;
+    s->has_logits = true;
     return AGM_OK;
 }
 
@@ -615,7 +766,7 @@ const float* agm_session_logits(const agm_session* s) {
 
 uint32_t agm_session_position(const agm_session* s) { return s ? s->pos : 0; }
 uint32_t agm_session_context(const agm_session* s) { return s ? s->n_ctx : 0; }
-size_t agm_session_memory_used(const agm_session* s) { return s ? (size_t)s->layout.total : 0; }
+size_t agm_session_memory_used(const agm_session* s) { return s ? s->arena_bytes : 0; }
 
 agm_status agm_session_sample(agm_session* s, agm_sampler* sampler, int32_t* token,
                               agm_error* error) {
@@ -628,18 +779,13 @@ agm_status agm_session_sample(agm_session* s, agm_sampler* sampler, int32_t* tok
     return AGM_OK;
 }
 
-const char* agm_status_name(agm_status status) {
-    switch (status) {
-        case AGM_OK: return "ok";
-        case AGM_ERR_ARGUMENT: return "invalid argument";
-        case AGM_ERR_IO: return "I/O error";
-        case AGM_ERR_FORMAT: return "format error";
-        case AGM_ERR_UNSUPPORTED: return "unsupported";
-        case AGM_ERR_NO_MEMORY: return "out of memory";
-        case AGM_ERR_CONTEXT_FULL: return "context full";
-        case AGM_ERR_BUFFER: return "buffer too small";
-    }
-    return "unknown status";
+agm_status agm_session_step(agm_session* s, agm_sampler* sampler, int32_t token, int32_t* next,
+                            agm_error* error) {
+    if (s == nullptr || sampler == nullptr || next == nullptr)
+        return agm::report_arg(error, "agm_session_step: NULL argument");
+    const agm_status st = agm_session_feed(s, &token, 1, error);
+    if (st != AGM_OK) return st;
+    return agm_session_sample(s, sampler, next, error);
 }
 
 }  // extern "C"

@@ -26,7 +26,7 @@ namespace {
 constexpr uint32_t kFree = 0xFFFFFFFFu;
 constexpr size_t kNone = (size_t)-1;
 
-// The index: one malloc block, this header then uint32 slot[mask + 1]
+// The index: one block (the model arena, or malloc for init()), this header then uint32 slot[mask + 1]
 // (open addressing, linear probing, load <= 1/2; a slot holds a token id).
 struct Index {
     int32_t byte_id[256];   // id of the piece "<0xNN>", -1 if absent
@@ -71,37 +71,31 @@ int32_t lookup(const TokenizerView& v, const Index* ix, const char* s, size_t le
     return lookup2(v, ix, s, len, s, 0);
 }
 
-// A growable array of trivially copyable T on malloc/realloc: no exceptions,
-// a failed allocation is a false return.
+// An array of trivially copyable T of fixed capacity, carved out of the
+// encoder's scratch: a push beyond the capacity is a false return (the
+// capacities are upper bounds proved where they are set, so it never is).
 template <class T>
 struct Vec {
     T* p = nullptr;
     size_t n = 0, cap = 0;
-    Vec() = default;
-    Vec(const Vec&) = delete;
-    Vec& operator=(const Vec&) = delete;
-    ~Vec() { std::free(p); }
-    bool reserve(size_t want) {
-        if (want <= cap) return true;
-        size_t c = cap ? cap : 16;
-        while (c < want) {
-            if (c > ((size_t)-1 / sizeof(T)) / 2) {
-                c = want;
-                break;
-            }
-            c *= 2;
-        }
-        if (c > (size_t)-1 / sizeof(T)) return false;
-        T* q = static_cast<T*>(std::realloc(p, c * sizeof(T)));
-        if (q == nullptr) return false;
-        p = q;
-        cap = c;
-        return true;
-    }
     bool push(const T& x) {
-        if (n == cap && (n == (size_t)-1 || !reserve(n + 1))) return false;
+        if (n == cap) return false;
         p[n++] = x;
         return true;
+    }
+};
+
+// Lays arrays out one after the other, 8-aligned, from base (nullptr: only
+// counts the bytes).
+struct Carver {
+    uint8_t* base;
+    size_t at = 0;
+    template <class T>
+    void take(Vec<T>* v, size_t count) {
+        v->p = base ? reinterpret_cast<T*>(base + at) : nullptr;
+        v->n = 0;
+        v->cap = count;
+        at += (count * sizeof(T) + 7) / 8 * 8;
     }
 };
 
@@ -123,6 +117,44 @@ struct Pair {
     uint32_t gen_l, gen_r;
     size_t left, right;
 };
+
+// How an UNUSED piece was last formed (spm), for re-splitting it.
+struct Rev {
+    int32_t id;
+    uint32_t left_len;
+};
+
+// A piece of the normalised text still to be emitted.
+struct Seg {
+    const char* s;
+    size_t len;
+};
+
+// The SPM encoder's scratch for a text of len bytes. Bounds: every input
+// byte yields at most one symbol (a space escaped to 3 bytes, a malformed
+// byte replaced by U+FFFD and a multi-byte character are one symbol each;
+// llama2.c's byte fallback is one symbol per normalised byte) plus the dummy
+// prefix: syms <= len + 1. The heap gets sym - 1 pairs, then at most 2 per
+// merge (merges <= syms - 1): < 3 * syms pushes, and rev as many. A piece
+// re-split depth-first holds at most its length + 1 segments on the stack.
+struct SpmScratch {
+    Vec<char> norm;  // [3 * len + 3] the normalised text
+    Vec<Sym> sym;    // [len + 2]
+    Vec<Pair> heap;  // [3 * (len + 2)]
+    Vec<Rev> rev;    // [3 * (len + 2)]
+    Vec<Seg> stack;  // [3 * len + 5]
+};
+
+size_t spm_carve(uint8_t* base, size_t len, SpmScratch* x) {
+    Carver c{base};
+    const size_t syms = len + 2;
+    c.take(&x->norm, 3 * len + 3);
+    c.take(&x->sym, syms);
+    c.take(&x->heap, 3 * syms);
+    c.take(&x->rev, 3 * syms);
+    c.take(&x->stack, 3 * len + 5);
+    return c.at;
+}
 
 // Heap order: higher score first, then the leftmost.
 bool before(const Pair& a, const Pair& b) {
@@ -247,10 +279,12 @@ struct Out {
 
 }  // namespace
 
-Tokenizer::~Tokenizer() { std::free(index_); }
+Tokenizer::~Tokenizer() {
+    if (owns_) std::free(index_);
+}
 
-bool Tokenizer::init(const TokenizerView& view, Error* err) {
-    if (view.kind == AGM_TOKENIZER_BPE_BYTES) return init_bpe(view, err);
+bool Tokenizer::index_bytes(const TokenizerView& view, size_t* bytes, Error* err) {
+    if (view.kind == AGM_TOKENIZER_BPE_BYTES) return index_bytes_bpe(view, bytes, err);
     if (view.n_tokens == 0 || view.scores == nullptr || view.offsets == nullptr || view.types == nullptr ||
         view.text == nullptr)
         return fail_as(err, ErrorKind::Argument, "tokenizer: empty or unparsed vocabulary");
@@ -259,54 +293,109 @@ bool Tokenizer::init(const TokenizerView& view, Error* err) {
     while (slots < 2 * (size_t)view.n_tokens) slots *= 2;
     if (slots > ((size_t)-1 - sizeof(Index)) / 4)
         return fail_as(err, ErrorKind::NoMemory, "tokenizer: index for %u tokens too large", view.n_tokens);
-    const size_t bytes = sizeof(Index) + slots * 4;
-    Index* ix = static_cast<Index*>(std::malloc(bytes));
-    if (ix == nullptr) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for a %zu-byte index", bytes);
-    std::memset(ix->slots(), 0xFF, slots * 4);
-    ix->mask = (uint32_t)(slots - 1);
-    ix->max_len = 0;
-    ix->max_user_len = 0;
-    ix->pad = 0;
-    for (uint32_t id = 0; id < view.n_tokens; id++) {
-        uint32_t len;
-        view.piece(id, &len);
-        if (len > ix->max_len) ix->max_len = len;
+    *bytes = sizeof(Index) + slots * 4;
+    return true;
+}
+
+size_t Tokenizer::scratch_bytes(const TokenizerView& view, size_t len) {
+    if (view.kind == AGM_TOKENIZER_BPE_BYTES) return scratch_bytes_bpe(len);
+    if (len > ((size_t)-1 - 64) / 256) return (size_t)-1;  // never fits
+    SpmScratch x;
+    return spm_carve(nullptr, len, &x);
+}
+
+bool Tokenizer::init(const TokenizerView& view, Error* err) {
+    size_t bytes;
+    if (!index_bytes(view, &bytes, err)) return false;
+    void* mem = std::malloc(bytes);
+    if (mem == nullptr) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for a %zu-byte index", bytes);
+    if (owns_) std::free(index_);
+    index_ = nullptr;
+    owns_ = false;
+    if (!init_in(view, mem, nullptr, 0, err)) {
+        std::free(mem);
+        return false;
     }
-    for (uint32_t id = 0; id < view.n_tokens; id++) {
-        uint32_t len;
-        const char* p = view.piece(id, &len);
-        if (view.types[id] == AGM_TOKEN_USER_DEFINED && len > ix->max_user_len) ix->max_user_len = len;
-        if (lookup(view, ix, p, len) >= 0) continue;  // a duplicate: the lower id keeps it
-        uint32_t i = hash2(p, len, p, 0) & ix->mask;
-        while (ix->slots()[i] != kFree) i = (i + 1) & ix->mask;
-        ix->slots()[i] = id;
+    owns_ = true;
+    return true;
+}
+
+bool Tokenizer::init_in(const TokenizerView& view, void* mem, void* scratch, size_t scratch_size, Error* err) {
+    size_t bytes;
+    if (!index_bytes(view, &bytes, err)) return false;
+    if (view.kind == AGM_TOKENIZER_BPE_BYTES) {
+        if (!init_bpe(view, mem, bytes, err)) return false;
+    } else {
+        Index* ix = static_cast<Index*>(mem);
+        const size_t slots = (bytes - sizeof(Index)) / 4;
+        std::memset(ix->slots(), 0xFF, slots * 4);
+        ix->mask = (uint32_t)(slots - 1);
+        ix->max_len = 0;
+        ix->max_user_len = 0;
+        ix->pad = 0;
+        for (uint32_t id = 0; id < view.n_tokens; id++) {
+            uint32_t len;
+            view.piece(id, &len);
+            if (len > ix->max_len) ix->max_len = len;
+        }
+        for (uint32_t id = 0; id < view.n_tokens; id++) {
+            uint32_t len;
+            const char* p = view.piece(id, &len);
+            if (view.types[id] == AGM_TOKEN_USER_DEFINED && len > ix->max_user_len) ix->max_user_len = len;
+            if (lookup(view, ix, p, len) >= 0) continue;  // a duplicate: the lower id keeps it
+            uint32_t i = hash2(p, len, p, 0) & ix->mask;
+            while (ix->slots()[i] != kFree) i = (i + 1) & ix->mask;
+            ix->slots()[i] = id;
+        }
+        for (int b = 0; b < 256; b++) {
+            static const char hex[] = "0123456789ABCDEF";
+            const char name[6] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>'};
+            ix->byte_id[b] = lookup(view, ix, name, 6);
+        }
     }
-    for (int b = 0; b < 256; b++) {
-        static const char hex[] = "0123456789ABCDEF";
-        const char name[6] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>'};
-        ix->byte_id[b] = lookup(view, ix, name, 6);
-    }
-    std::free(index_);
-    index_ = ix;
+    index_ = mem;
     index_bytes_ = bytes;
+    scratch_ = scratch;
+    scratch_size_ = scratch_size;
     view_ = view;
     return true;
 }
 
-size_t Tokenizer::memory_bytes() const { return index_bytes_; }
+size_t Tokenizer::memory_bytes() const { return index_bytes_ + scratch_size_; }
 
 bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
                        Error* err) const {
-    if (view_.kind == AGM_TOKENIZER_BPE_BYTES) return encode_bpe(text, len, add_bos, out, cap, n_out, err);
+    *n_out = 0;
+    if (index_ == nullptr) return fail_as(err, ErrorKind::Argument, "tokenizer: not initialised");
+    const size_t need = scratch_bytes(view_, len);
+    if (need <= scratch_size_) {
+        return view_.kind == AGM_TOKENIZER_BPE_BYTES
+                   ? encode_bpe(text, len, add_bos, out, cap, n_out, scratch_, err)
+                   : encode_spm(text, len, add_bos, out, cap, n_out, scratch_, err);
+    }
+    if (!owns_ || need == (size_t)-1)
+        return fail_as(err, ErrorKind::NoMemory,
+                       "tokenizer: a %zu-byte text needs %zu bytes of scratch, the model has %zu "
+                       "(agm_open_options.max_text_bytes)", len, need, scratch_size_);
+    void* tmp = std::malloc(need);  // init() only: tools and tests
+    if (tmp == nullptr) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for %zu bytes", need);
+    const bool ok = view_.kind == AGM_TOKENIZER_BPE_BYTES
+                        ? encode_bpe(text, len, add_bos, out, cap, n_out, tmp, err)
+                        : encode_spm(text, len, add_bos, out, cap, n_out, tmp, err);
+    std::free(tmp);
+    return ok;
+}
+
+bool Tokenizer::encode_spm(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
+                           void* scratch, Error* err) const {
     *n_out = 0;
     const Index* ix = static_cast<const Index*>(index_);
     const TokenizerView& v = view_;
-    if (ix == nullptr) return fail_as(err, ErrorKind::Argument, "tokenizer: not initialised");
     if (text == nullptr && len != 0) return fail_as(err, ErrorKind::Argument, "tokenizer: no text");
     if (out == nullptr && cap != 0) return fail_as(err, ErrorKind::Argument, "tokenizer: no output buffer");
     if (add_bos && v.bos_id < 0) return fail_as(err, ErrorKind::Argument, "tokenizer: the vocabulary has no BOS");
-    if (len > ((size_t)-1 - 8) / 3)
-        return fail_as(err, ErrorKind::NoMemory, "tokenizer: %zu-byte input too large", len);
+    SpmScratch sc;
+    spm_carve(static_cast<uint8_t*>(scratch), len, &sc);
     const bool spm = (v.flags & AGM_TOK_ESCAPE_WS) != 0;
     const bool byte_fallback = (v.flags & AGM_TOK_BYTE_FALLBACK) != 0;
     Out o{out, cap, 0, false};
@@ -314,14 +403,11 @@ bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out,
 
     // norm: [3 * len + 3] the normalised text (every byte can become 3 bytes:
     // a space escaped, a malformed byte replaced; plus the dummy prefix).
-    Vec<char> norm;
-    if (!norm.reserve(3 * len + 3)) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for %zu bytes", 3 * len + 3);
+    Vec<char>& norm = sc.norm;
     norm.n = normalize(reinterpret_cast<const uint8_t*>(text), len, v.flags, spm, norm.p);
 
     // sym: [<= norm.n] the initial symbols.
-    Vec<Sym> sym;
-    if (norm.n > 0 && !sym.reserve(norm.n < 64 ? 64 : norm.n / 2))
-        return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for symbols");
+    Vec<Sym>& sym = sc.sym;
     auto add_sym = [&sym](const char* s, uint32_t n, int32_t id, bool frozen) {
         Sym x{s, sym.n == 0 ? kNone : sym.n - 1, kNone, n, 0, id, (uint8_t)frozen, 0};
         if (!sym.push(x)) return false;
@@ -371,16 +457,12 @@ bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out,
             }
             i = j;
         }
-        if (!ok) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for symbols");
+        if (!ok) return fail_as(err, ErrorKind::NoMemory, "tokenizer: scratch bound exceeded (symbols)");
     }
 
     // The merge loop.
-    Vec<Pair> heap;
-    struct Rev {
-        int32_t id;
-        uint32_t left_len;
-    };
-    Vec<Rev> rev;  // spm: how each UNUSED piece was last formed, for re-splitting
+    Vec<Pair>& heap = sc.heap;
+    Vec<Rev>& rev = sc.rev;  // spm: how each UNUSED piece was last formed, for re-splitting
     bool oom = false;
     auto maybe_add = [&](size_t l, size_t r) {
         if (l == kNone || r == kNone) return;
@@ -417,14 +499,10 @@ bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out,
         maybe_add(a.prev, top.left);
         maybe_add(top.left, a.next);
     }
-    if (oom) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for the merge queue");
+    if (oom) return fail_as(err, ErrorKind::NoMemory, "tokenizer: scratch bound exceeded (merge queue)");
 
     // Emit. Symbol 0 is never absorbed, so the list starts there.
-    struct Seg {
-        const char* s;
-        size_t len;
-    };
-    Vec<Seg> stack;
+    Vec<Seg>& stack = sc.stack;
     for (size_t i = sym.n ? 0 : kNone; i != kNone; i = sym.p[i].next) {
         const Sym& s = sym.p[i];
         if (!spm || s.frozen) {
@@ -433,7 +511,7 @@ bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out,
             continue;
         }
         stack.n = 0;
-        if (!stack.push(Seg{s.s, s.len})) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory");
+        if (!stack.push(Seg{s.s, s.len})) return fail_as(err, ErrorKind::NoMemory, "tokenizer: scratch bound exceeded (segments)");
         while (stack.n > 0) {
             const Seg g = stack.p[--stack.n];
             const int32_t id = lookup(v, ix, g.s, g.len);
@@ -444,7 +522,7 @@ bool Tokenizer::encode(const char* text, size_t len, bool add_bos, int32_t* out,
                 if (k > 0) {
                     const uint32_t ll = rev.p[k - 1].left_len;
                     if (!stack.push(Seg{g.s + ll, g.len - ll}) || !stack.push(Seg{g.s, ll}))
-                        return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory");
+                        return fail_as(err, ErrorKind::NoMemory, "tokenizer: scratch bound exceeded (segments)");
                     continue;
                 }
             }

@@ -31,17 +31,31 @@ public:
     Tokenizer(const Tokenizer&) = delete;
     Tokenizer& operator=(const Tokenizer&) = delete;
 
-    // Builds the lookup index (one allocation). The view must outlive the
-    // tokenizer.
+    // Bytes of the lookup index init_in() builds for view (8-aligned memory).
+    static bool index_bytes(const TokenizerView& view, size_t* bytes, Error* err);
+
+    // Bytes of the scratch encode() needs for a text of len bytes (8-aligned
+    // memory). SPM_BPE: O(len), about 150 bytes per input byte on a 32-bit
+    // target (symbols, merge queue); BPE_BYTES: 0 up to 32 bytes, then about
+    // 44 bytes per byte (the longest pre-token can be the whole text).
+    static size_t scratch_bytes(const TokenizerView& view, size_t len);
+
+    // Builds the lookup index in index_mem (index_bytes() bytes) and keeps
+    // scratch[scratch_size] for encode(): nothing is allocated, ever. The
+    // view and both buffers must outlive the tokenizer.
+    bool init_in(const TokenizerView& view, void* index_mem, void* scratch, size_t scratch_size, Error* err);
+
+    // Convenience for tools and tests: the index on the heap (freed by the
+    // destructor), and encode() allocates its scratch per call.
     bool init(const TokenizerView& view, Error* err);
+
+    // Whether encode() of len bytes runs in the scratch given to init_in()
+    // (always true after init(): it allocates).
+    bool fits(size_t len) const { return owns_ || scratch_bytes(view_, len) <= scratch_size_; }
 
     // Encodes len bytes of text (any bytes). Writes at most cap ids to out and
     // the full count to *n_out. Fails (with a message) if cap is too small or
-    // memory for the scratch cannot be had. Scratch: SPM_BPE allocates
-    // O(len) per call; BPE_BYTES allocates nothing unless a pre-token is
-    // longer than 128 bytes (then 44 bytes per byte of the longest such one)
-    // or more than 32 special tokens nest (24 bytes each beyond), freed
-    // before it returns.
+    // the text does not fit the scratch (fits()).
     bool encode(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap,
                 size_t* n_out, Error* err) const;
 
@@ -54,20 +68,27 @@ public:
 
     uint32_t kind() const { return view_.kind; }
 
-    // Heap bytes held (the lookup index).
+    // Bytes held: the lookup index and the scratch.
     size_t memory_bytes() const;
 
     const TokenizerView& view() const { return view_; }
 
 private:
-    bool init_bpe(const TokenizerView& view, Error* err);
+    static bool index_bytes_bpe(const TokenizerView& view, size_t* bytes, Error* err);
+    static size_t scratch_bytes_bpe(size_t len);
+    bool init_bpe(const TokenizerView& view, void* mem, size_t bytes, Error* err);
+    bool encode_spm(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
+                    void* scratch, Error* err) const;
     bool encode_bpe(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
-                    Error* err) const;
+                    void* scratch, Error* err) const;
 
     TokenizerView view_;
     // implementation-defined index storage
     void* index_ = nullptr;
     size_t index_bytes_ = 0;
+    void* scratch_ = nullptr;   // [scratch_size_] encode's working memory (init_in)
+    size_t scratch_size_ = 0;
+    bool owns_ = false;         // init(): index_ is malloc'd, scratch per call
 };
 
 }  // namespace agm

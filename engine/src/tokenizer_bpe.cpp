@@ -35,7 +35,7 @@ constexpr uint32_t kNone = 0xFFFFFFFFu;
 constexpr size_t kInlineWord = 128;   // pre-tokens up to this many bytes use stack scratch
 constexpr size_t kInlineFrames = 32;  // special-token nesting on the stack
 
-// The index: one malloc block, this header, then uint32 special[n_special]
+// The index: one block (the model arena, or malloc for init()), this header, then uint32 special[n_special]
 // (the CONTROL/USER_DEFINED ids in matching order), then uint32
 // slot[mask + 1] when AGM_TOK_IGNORE_MERGES (open addressing over the NORMAL
 // tokens' bytes, linear probing, load <= 1/2; kNone is empty).
@@ -83,24 +83,6 @@ uint32_t find_merge(const TokenizerView& v, uint32_t left, uint32_t right) {
     }
     return kNone;
 }
-
-// A malloc block owned by one encode call; grows, never shrinks, freed at the end.
-struct HeapBlock {
-    void* p = nullptr;
-    size_t bytes = 0;
-    HeapBlock() = default;
-    HeapBlock(const HeapBlock&) = delete;
-    HeapBlock& operator=(const HeapBlock&) = delete;
-    ~HeapBlock() { std::free(p); }
-    bool reserve(size_t want) {
-        if (want <= bytes) return true;
-        void* q = std::realloc(p, want);
-        if (q == nullptr) return false;
-        p = q;
-        bytes = want;
-        return true;
-    }
-};
 
 // A candidate merge of the symbol starting at byte `pos` (then holding token
 // `lid`) with its right neighbour (then `rid`).
@@ -155,7 +137,7 @@ struct Out {
 // Step 3 for one pre-token of n > 0 bytes. Scratch: int32 id[n], uint32
 // next[n], uint32 prev[n], Cand heap[2n] (a merge pops one candidate and
 // pushes at most two, so at most n - 1 + merges <= 2n are ever queued).
-bool encode_word(const TokenizerView& v, const BpeIndex* ix, const uint8_t* w, size_t n, HeapBlock* big, Out* o,
+bool encode_word(const TokenizerView& v, const BpeIndex* ix, const uint8_t* w, size_t n, void* big, Out* o,
                  Error* err) {
     if (ix->mask != 0) {
         const int32_t id = whole_token(v, ix, w, n);
@@ -171,9 +153,10 @@ bool encode_word(const TokenizerView& v, const BpeIndex* ix, const uint8_t* w, s
     uint32_t *next = next_inline, *prev = prev_inline;
     Heap heap{heap_inline, 0};
     if (n > kInlineWord) {
-        if (n > ((size_t)-1) / 64 || n >= kNone || !big->reserve(n * (12 + 2 * sizeof(Cand))))
-            return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for a %zu-byte pre-token", n);
-        heap.p = static_cast<Cand*>(big->p);  // Cand first: the block is malloc-aligned
+        // big: [text bytes * kWordScratch] (scratch_bytes_bpe), n <= text bytes
+        if (big == nullptr || n >= kNone)
+            return fail_as(err, ErrorKind::NoMemory, "tokenizer: no scratch for a %zu-byte pre-token", n);
+        heap.p = static_cast<Cand*>(big);  // Cand first: the scratch is 8-aligned
         id = reinterpret_cast<int32_t*>(heap.p + 2 * n);
         next = reinterpret_cast<uint32_t*>(id + n);
         prev = next + n;
@@ -232,7 +215,7 @@ bool find_special(const TokenizerView& v, const BpeIndex* ix, const uint8_t* t, 
     return false;
 }
 
-bool encode_raw(const TokenizerView& v, const BpeIndex* ix, const uint8_t* t, size_t len, HeapBlock* big, Out* o,
+bool encode_raw(const TokenizerView& v, const BpeIndex* ix, const uint8_t* t, size_t len, void* big, Out* o,
                 Error* err) {
     PreTokenizer pre(v.pre_tokenizer, t, len);
     size_t b, e;
@@ -241,9 +224,21 @@ bool encode_raw(const TokenizerView& v, const BpeIndex* ix, const uint8_t* t, si
     return true;
 }
 
+// Step 1's frame: "emit token `id`, then encode [b, e) looking for
+// specials from priority k".
+struct Frame {
+    size_t b, e;
+    uint32_t k;
+    int32_t id;
+};
+
+// Scratch per byte of text for a pre-token longer than kInlineWord: int32
+// id, uint32 next, uint32 prev and two Cand (encode_word).
+constexpr size_t kWordScratch = 12 + 2 * sizeof(Cand);
+
 }  // namespace
 
-bool Tokenizer::init_bpe(const TokenizerView& view, Error* err) {
+bool Tokenizer::index_bytes_bpe(const TokenizerView& view, size_t* bytes, Error* err) {
     if (view.n_tokens == 0 || view.offsets == nullptr || view.types == nullptr || view.text == nullptr ||
         (view.n_merges > 0 && (view.merges == nullptr || view.merges_by_pair == nullptr)))
         return fail_as(err, ErrorKind::Argument, "tokenizer: empty or unparsed vocabulary");
@@ -261,9 +256,30 @@ bool Tokenizer::init_bpe(const TokenizerView& view, Error* err) {
         slots = 2;
         while (slots < 2 * (size_t)n_normal) slots *= 2;
     }
-    const size_t bytes = sizeof(BpeIndex) + 4 * ((size_t)n_special + slots);
-    BpeIndex* ix = static_cast<BpeIndex*>(std::malloc(bytes));
-    if (ix == nullptr) return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for a %zu-byte index", bytes);
+    *bytes = sizeof(BpeIndex) + 4 * ((size_t)n_special + slots);
+    return true;
+}
+
+// Frames: each one is a special token found in the text (>= 1 byte), so at
+// most len of them.
+size_t Tokenizer::scratch_bytes_bpe(size_t len) {
+    if (len > ((size_t)-1 - 64) / (kWordScratch + sizeof(Frame))) return (size_t)-1;
+    const size_t word = len > kInlineWord ? (len * kWordScratch + 7) / 8 * 8 : 0;
+    const size_t frames = len > kInlineFrames ? len * sizeof(Frame) : 0;
+    return word + frames;
+}
+
+bool Tokenizer::init_bpe(const TokenizerView& view, void* mem, size_t bytes, Error* err) {
+    (void)err;
+    uint32_t n_special = 0;
+    for (uint32_t id = 0; id < view.n_tokens; id++) {
+        uint32_t len;
+        view.piece(id, &len);
+        const uint8_t type = view.types[id];
+        if ((type == AGM_TOKEN_CONTROL || type == AGM_TOKEN_USER_DEFINED) && len > 0) n_special++;
+    }
+    const size_t slots = (bytes - sizeof(BpeIndex)) / 4 - n_special;
+    BpeIndex* ix = static_cast<BpeIndex*>(mem);
     std::memset(ix, 0, sizeof *ix);
     for (int32_t& b : ix->byte_id) b = -1;
     ix->n_special = n_special;
@@ -298,39 +314,34 @@ bool Tokenizer::init_bpe(const TokenizerView& view, Error* err) {
             slot[i] = id;
         }
     }
-    std::free(index_);
-    index_ = ix;
-    index_bytes_ = bytes;
-    view_ = view;
     return true;
 }
 
 bool Tokenizer::encode_bpe(const char* text, size_t len, bool add_bos, int32_t* out, size_t cap, size_t* n_out,
-                           Error* err) const {
+                           void* scratch, Error* err) const {
     *n_out = 0;
     const BpeIndex* ix = static_cast<const BpeIndex*>(index_);
     const TokenizerView& v = view_;
-    if (ix == nullptr) return fail_as(err, ErrorKind::Argument, "tokenizer: not initialised");
     if (text == nullptr && len != 0) return fail_as(err, ErrorKind::Argument, "tokenizer: no text");
     if (out == nullptr && cap != 0) return fail_as(err, ErrorKind::Argument, "tokenizer: no output buffer");
     if (add_bos && v.bos_id < 0) return fail_as(err, ErrorKind::Argument, "tokenizer: the vocabulary has no BOS");
     const uint8_t* t = reinterpret_cast<const uint8_t*>(text);
     Out o{out, cap, 0};
     if (add_bos) o.put(v.bos_id);
-    HeapBlock big;  // long pre-tokens and deep special-token nesting only
+    // scratch: [len * kWordScratch] long pre-tokens, then [len] frames
+    // (scratch_bytes_bpe; each part only when the inline arrays are too small).
+    uint8_t* sp = static_cast<uint8_t*>(scratch);
+    void* big = len > kInlineWord ? sp : nullptr;
+    if (len > kInlineWord) sp += (len * kWordScratch + 7) / 8 * 8;
 
     // Step 1, depth first: a frame is "emit token `id`, then encode [b, e)
     // looking for specials from priority k". The stack's k strictly
-    // increase upwards, so it never holds more than n_special frames.
-    struct Frame {
-        size_t b, e;
-        uint32_t k;
-        int32_t id;
-    };
+    // increase upwards, so it never holds more than n_special frames (nor
+    // more than len: each is a special token's occurrence).
     Frame inline_frames[kInlineFrames];
-    HeapBlock frame_block;
-    Frame* frames = inline_frames;
-    size_t n_frames = 0, cap_frames = kInlineFrames;
+    Frame* frames = len > kInlineFrames ? reinterpret_cast<Frame*>(sp) : inline_frames;
+    size_t n_frames = 0;
+    const size_t cap_frames = len > kInlineFrames ? len : kInlineFrames;
     size_t b = 0, e = len;
     uint32_t k = 0;
     for (;;) {
@@ -339,19 +350,14 @@ bool Tokenizer::encode_bpe(const char* text, size_t len, bool add_bos, int32_t* 
         if (find_special(v, ix, t, b, e, k, &found, &at)) {
             uint32_t slen;
             v.piece(ix->special()[found], &slen);
-            if (n_frames == cap_frames) {
-                if (cap_frames > ((size_t)-1 / sizeof(Frame)) / 2 || !frame_block.reserve(2 * cap_frames * sizeof(Frame)))
-                    return fail_as(err, ErrorKind::NoMemory, "tokenizer: no memory for special-token nesting");
-                if (frames == inline_frames) std::memcpy(frame_block.p, inline_frames, sizeof inline_frames);
-                frames = static_cast<Frame*>(frame_block.p);
-                cap_frames *= 2;
-            }
+            if (n_frames == cap_frames)
+                return fail_as(err, ErrorKind::NoMemory, "tokenizer: scratch bound exceeded (frames)");
             frames[n_frames++] = Frame{at + slen, e, found, (int32_t)ix->special()[found]};
             e = at;
             k = found + 1;
             continue;
         }
-        if (!encode_raw(v, ix, t + b, e - b, &big, &o, err)) return false;
+        if (!encode_raw(v, ix, t + b, e - b, big, &o, err)) return false;
         if (n_frames == 0) break;
         const Frame f = frames[--n_frames];
         o.put(f.id);

@@ -2,7 +2,8 @@
 # purity-build.sh: configure and build the project's libraries for the
 # Raspberry Pi Zero with toolchains/armv6-linux-gnueabihf.cmake (hard-float
 # ARMv6KZ, libraries only) and run tools/armv6-purity-check.sh over every
-# object and archive of ours that the build produced.
+# object and archive of ours that the build produced, then
+# tools/check-undefined-symbols.sh over the engine's two archives.
 #
 # Usage: purity-build.sh SOURCE_DIR BUILD_DIR [CMAKE]
 #   CMAKE defaults to `cmake`; AGM_JOBS (default 2) sets the parallelism.
@@ -25,4 +26,9 @@ unset CC CXX CFLAGS CXXFLAGS CPPFLAGS LDFLAGS ASMFLAGS
 "$cmake_bin" --build "$build" --parallel "$jobs"
 
 # Our objects: the libraries (*.a) and the objects under CMakeFiles/<target>.dir.
-exec "$src/tools/armv6-purity-check.sh" "$build"
+"$src/tools/armv6-purity-check.sh" "$build"
+
+# What the hard-float libraries need from outside: the allow-list of
+# tools/check-undefined-symbols.sh (no C++ runtime).
+nm_bin=$(sed -n 's/^CMAKE_NM:FILEPATH=//p' "$build/CMakeCache.txt")
+exec bash "$src/tools/check-undefined-symbols.sh" --nm "${nm_bin:-arm-linux-gnueabihf-nm}" "$build"

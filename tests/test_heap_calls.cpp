@@ -1,0 +1,299 @@
+// The firmware contract of agmodel.h, counted: with the model and the session
+// in caller arenas, init and every call after it make zero heap calls.
+//
+// The test program is linked with -Wl,--wrap=malloc,... (tests/CMakeLists.txt):
+// every reference to malloc/calloc/realloc/free/posix_memalign from the
+// objects and archives linked (the engine's included) goes to the __wrap_
+// functions below, which count while `g_counting` is set and forward to the
+// C library. Nothing between start() and stop() may use the heap itself:
+// results are kept in fixed arrays and checked after stop().
+#include "doctest.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "agm/gguf.h"
+#include "agm/gguf_vocab.h"
+#include "agm/synth.h"
+#include "agmodel.h"
+#include "test_util.h"
+
+extern "C" {
+void* __real_malloc(size_t n);
+void* __real_calloc(size_t n, size_t size);
+void* __real_realloc(void* p, size_t n);
+void __real_free(void* p);
+int __real_posix_memalign(void** p, size_t align, size_t n);
+
+static volatile int g_counting = 0;
+static volatile long g_calls = 0;
+
+void* __wrap_malloc(size_t n) {
+    if (g_counting) g_calls = g_calls + 1;
+    return __real_malloc(n);
+}
+void* __wrap_calloc(size_t n, size_t size) {
+    if (g_counting) g_calls = g_calls + 1;
+    return __real_calloc(n, size);
+}
+void* __wrap_realloc(void* p, size_t n) {
+    if (g_counting) g_calls = g_calls + 1;
+    return __real_realloc(p, n);
+}
+void __wrap_free(void* p) {
+    if (g_counting && p != nullptr) g_calls = g_calls + 1;
+    __real_free(p);
+}
+int __wrap_posix_memalign(void** p, size_t align, size_t n) {
+    if (g_counting) g_calls = g_calls + 1;
+    return __real_posix_memalign(p, align, n);
+}
+}  // extern "C"
+
+namespace {
+
+void start() {
+    g_calls = 0;
+    g_counting = 1;
+}
+
+long stop() {
+    g_counting = 0;
+    return g_calls;
+}
+
+// The model file at a 64-byte boundary.
+struct Aligned {
+    std::vector<uint64_t> words;
+    uint8_t* p = nullptr;
+    explicit Aligned(const std::vector<uint8_t>& b) : words(b.size() / 8 + 16) {
+        p = reinterpret_cast<uint8_t*>(words.data());
+        p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+        std::memcpy(p, b.data(), b.size());
+    }
+};
+
+constexpr int kSteps = 64;
+
+// What one run records (no heap between start() and stop()).
+struct Run {
+    agm_status first_bad = AGM_OK;
+    int line = 0;  // where first_bad happened
+    size_t n_prompt = 0;
+    int32_t greedy[2][kSteps];   // two passes, greedy
+    int32_t sampled[2][kSteps];  // two passes, sampled
+    int32_t budget[kSteps];      // greedy under a work budget of 1
+    int32_t cancelled[kSteps];   // greedy with a cancel at every step
+    long budget_stops = 0, cancel_stops = 0;
+    size_t piece_bytes = 0;
+    agm_status long_text = AGM_OK;  // tokenize of a text beyond max_text_bytes
+};
+
+#define RUN_OK(expr)                                                       \
+    do {                                                                   \
+        const agm_status st_ = (expr);                                     \
+        if (st_ != AGM_OK && r->first_bad == AGM_OK) {                     \
+            r->first_bad = st_;                                            \
+            r->line = __LINE__;                                            \
+        }                                                                  \
+    } while (0)
+
+// Generates kSteps tokens after the prompt with `sampler`, detokenizing each.
+void generate(agm_model* m, agm_session* s, const int32_t* ids, size_t n, agm_sampler* smp, int32_t* out, Run* r) {
+    agm_error e;
+    char piece[64];
+    RUN_OK(agm_session_reset(s));
+    RUN_OK(agm_session_feed(s, ids, n, &e));
+    int32_t tok;
+    RUN_OK(agm_session_sample(s, smp, &tok, &e));
+    int32_t prev = ids[n - 1];
+    for (int i = 0; i < kSteps; ++i) {
+        out[i] = tok;
+        size_t k = 0;
+        RUN_OK(agm_detokenize(m, prev, tok, AGM_PIECE_PRINTABLE, piece, sizeof piece, &k, &e));
+        r->piece_bytes += k;
+        prev = tok;
+        RUN_OK(agm_session_step(s, smp, tok, &tok, &e));
+    }
+}
+
+// The whole post-init workload, twice.
+void workload(agm_model* m, agm_session* s, const char* prompt, const char* long_text, size_t long_len, Run* r) {
+    agm_error e;
+    agm_model_info info;
+    agm_model_get_info(m, &info);
+    int32_t ids[512];
+    RUN_OK(agm_tokenize(m, prompt, std::strlen(prompt), info.add_bos, ids, 512, &r->n_prompt, &e));
+    size_t n_long = 0;
+    r->long_text = agm_tokenize(m, long_text, long_len, 0, ids + 256, 256, &n_long, &e);
+    for (int pass = 0; pass < 2; ++pass) {
+        agm_sampler greedy;
+        agm_sampler_init(&greedy, nullptr);
+        generate(m, s, ids, r->n_prompt, &greedy, r->greedy[pass], r);
+        agm_sampler_params sp;
+        agm_sampler_params_default(&sp);
+        sp.temperature = 0.9f;
+        sp.top_k = 40;
+        sp.top_p = 0.95f;
+        sp.seed = 7;
+        agm_sampler sampled;
+        agm_sampler_init(&sampled, &sp);
+        generate(m, s, ids, r->n_prompt, &sampled, r->sampled[pass], r);
+    }
+    RUN_OK(agm_session_logits(s) != nullptr ? AGM_OK : AGM_ERR_ARGUMENT);
+
+    // Greedy again under a work budget of one unit per call: every call stops
+    // with AGM_ERR_BUDGET until the step is done; the tokens are the same.
+    agm_control c;
+    agm_control_default(&c);
+    c.work_budget = 1;
+    RUN_OK(agm_session_set_control(s, &c, &e));
+    RUN_OK(agm_session_reset(s));
+    agm_sampler greedy;
+    agm_sampler_init(&greedy, nullptr);
+    agm_status st;
+    while ((st = agm_session_feed(s, ids, r->n_prompt, &e)) == AGM_ERR_BUDGET) r->budget_stops++;
+    RUN_OK(st);
+    int32_t tok;
+    RUN_OK(agm_session_sample(s, &greedy, &tok, &e));
+    for (int i = 0; i < kSteps; ++i) {
+        r->budget[i] = tok;
+        const int32_t in = tok;
+        while ((st = agm_session_step(s, &greedy, in, &tok, &e)) == AGM_ERR_BUDGET) r->budget_stops++;
+        RUN_OK(st);
+    }
+
+    // And with a cancel flag raised before every step, then cleared.
+    volatile int cancel = 0;
+    c.work_budget = 0;
+    c.cancel = &cancel;
+    RUN_OK(agm_session_set_control(s, &c, &e));
+    RUN_OK(agm_session_reset(s));
+    RUN_OK(agm_session_feed(s, ids, r->n_prompt, &e));
+    RUN_OK(agm_session_sample(s, &greedy, &tok, &e));
+    for (int i = 0; i < kSteps; ++i) {
+        r->cancelled[i] = tok;
+        const int32_t in = tok;
+        cancel = 1;
+        if (agm_session_step(s, &greedy, in, &tok, &e) == AGM_ERR_CANCELLED) r->cancel_stops++;
+        cancel = 0;
+        RUN_OK(agm_session_step(s, &greedy, in, &tok, &e));
+    }
+    RUN_OK(agm_session_set_control(s, nullptr, &e));
+}
+
+// Opens the model in data and a session, both in arenas (given unaligned on
+// purpose), counting heap calls; then runs the workload, counting again.
+void check_model(const uint8_t* data, size_t size, const char* prompt, uint32_t max_text) {
+    const std::string long_text(max_text + 1, 'y');  // one byte too long
+    agm_open_options oo;
+    agm_open_options_default(&oo);
+    oo.max_text_bytes = max_text;
+    agm_error e;
+    size_t model_bytes = 0;
+    REQUIRE_MESSAGE(agm_model_memory_size(data, size, &oo, &model_bytes, &e) == AGM_OK, e.message);
+    std::vector<uint8_t> model_arena(model_bytes + 3);
+    std::vector<uint8_t> session_arena;
+
+    // The arena too small: a status, not a crash.
+    agm_model* m = nullptr;
+    CHECK(agm_model_init(data, size, &oo, model_arena.data() + 3, model_bytes - 64, &m, &e) == AGM_ERR_BUFFER);
+    CHECK(m == nullptr);
+
+    start();
+    agm_status st = agm_model_init(data, size, &oo, model_arena.data() + 3, model_bytes, &m, &e);
+    size_t session_bytes = 0;
+    agm_session_options so;
+    agm_session_options_default(&so);
+    so.n_ctx = 256;
+    if (st == AGM_OK) st = agm_session_memory_size(m, &so, &session_bytes, &e);
+    long init_calls = stop();
+    REQUIRE_MESSAGE(st == AGM_OK, e.message);
+    session_arena.resize(session_bytes + 5);
+    agm_session* s = nullptr;
+    start();
+    st = agm_session_init(m, &so, session_arena.data() + 5, session_bytes, &s, &e);
+    init_calls += stop();
+    REQUIRE_MESSAGE(st == AGM_OK, e.message);
+    CHECK(init_calls == 0);
+    MESSAGE("heap calls during init (model + session in arenas): " << init_calls);
+
+    Run* r = new Run();
+    start();
+    workload(m, s, prompt, long_text.data(), long_text.size(), r);
+    const long calls = stop();
+    MESSAGE("heap calls after init (tokenize, feed, 4 x 64 steps greedy/sampled, detokenize, reset, "
+            "budget and cancel runs): " << calls);
+    CHECK(calls == 0);
+    CHECK_MESSAGE(r->first_bad == AGM_OK, "status " << agm_status_name(r->first_bad) << " at line " << r->line);
+    CHECK(r->n_prompt > 0);
+    CHECK(r->long_text == AGM_ERR_BUFFER);
+    CHECK(r->piece_bytes > 0);
+    CHECK(std::memcmp(r->greedy[0], r->greedy[1], sizeof r->greedy[0]) == 0);
+    CHECK(std::memcmp(r->sampled[0], r->sampled[1], sizeof r->sampled[0]) == 0);
+    CHECK(std::memcmp(r->greedy[0], r->budget, sizeof r->budget) == 0);
+    CHECK(std::memcmp(r->greedy[0], r->cancelled, sizeof r->cancelled) == 0);
+    CHECK(r->budget_stops > kSteps);
+    CHECK(r->cancel_stops == kSteps);
+    MESSAGE("work-budget stops: " << r->budget_stops << ", cancels: " << r->cancel_stops);
+    delete r;
+    agm_session_free(s);
+    agm_model_close(m);
+}
+
+}  // namespace
+
+TEST_CASE("heap calls: the counting works (the wrapped functions see the engine's calls)") {
+    start();
+    void* p = std::malloc(16);
+    std::free(p);
+    CHECK(stop() == 2);
+    // The allocating convenience goes through the same wrappers.
+    std::vector<uint8_t> bytes;
+    REQUIRE(agm_test::read_file(agm_test::bundled_model(), &bytes));
+    Aligned buf(bytes);
+    agm_model* m = nullptr;
+    agm_error e;
+    start();
+    const agm_status st = agm_model_open_memory(buf.p, bytes.size(), nullptr, &m, &e);
+    agm_model_close(m);
+    const long calls = stop();
+    CHECK(st == AGM_OK);
+    CHECK(calls == 2);  // the model's arena: malloc, free
+}
+
+TEST_CASE("heap calls: the bundled SentencePiece model in arenas makes none after init") {
+    std::vector<uint8_t> bytes;
+    REQUIRE(agm_test::read_file(agm_test::bundled_model(), &bytes));
+    Aligned buf(bytes);
+    check_model(buf.p, bytes.size(), "Once upon a time, there was a little girl named Lily. She", 256);
+}
+
+TEST_CASE("heap calls: a byte-level BPE model (GPT-2 vocabulary) in arenas makes none after init") {
+    std::vector<uint8_t> g;
+    REQUIRE(agm_test::read_file(agm_test::shared_path("tokenizers/gpt2-50k/ggml-vocab-gpt-2.gguf"), &g));
+    agm::GgufFile f;
+    agm::Error err;
+    REQUIRE_MESSAGE(agm::parse_gguf(g.data(), g.size(), &f, &err), err.msg);
+    agm::Vocab v;
+    std::string kind;
+    REQUIRE_MESSAGE(agm::vocab_from_gguf(f, &v, &kind, &err), err.msg);
+    agm::SynthConfig c;
+    REQUIRE(agm::synth_preset("tiny", &c));
+    c.n_layers = 2;
+    c.vocab_size = (uint32_t)v.pieces.size();
+    std::vector<uint8_t> file;
+    REQUIRE_MESSAGE(agm::synth_model(c, &v, &file, &err), err.msg);
+    Aligned buf(file);
+    // A 150-byte pre-token (beyond the encoder's 128 on the stack) and 40
+    // special tokens (beyond its 32 inline frames): both from the scratch.
+    // (Text last: this random model repeats the last token, and EOT has no piece.)
+    std::string prompt = "Hello world, " + std::string(150, 'q') + " ok";
+    for (int i = 0; i < 40; ++i) prompt += "<|endoftext|>";
+    prompt += " and then";
+    check_model(buf.p, file.size(), prompt.c_str(), 1024);
+}
