@@ -6,10 +6,12 @@
 #include <cstring>
 #include <new>
 
+#if !AGM_NO_FILESYSTEM  // bare metal (newlib): no open/mmap, no agm_model_open_file
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "api_util.h"
 #include "model.h"
@@ -185,6 +187,7 @@ agm_status agm_model_open_memory(const void* data, size_t size, const agm_open_o
     return finish_open(m, options, out, error);
 }
 
+#if !AGM_NO_FILESYSTEM
 agm_status agm_model_open_file(const char* path, const agm_open_options* options, agm_model** out,
                                agm_error* error) {
     if (out == nullptr || path == nullptr)
@@ -233,10 +236,14 @@ agm_status agm_model_open_file(const char* path, const agm_open_options* options
     return st2;
 }
 
+#endif  // !AGM_NO_FILESYSTEM
+
 void agm_model_close(agm_model* m) {
     if (m == nullptr) return;
     std::free(m->layers);
+#if !AGM_NO_FILESYSTEM
     if (m->mapping != nullptr) ::munmap(m->mapping, m->mapping_bytes);
+#endif
     delete m;
 }
 
