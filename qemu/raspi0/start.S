@@ -99,7 +99,7 @@ _start:
 agm_fw_vectors:
     ldr     pc, [pc, #24]           @ reset
     ldr     pc, [pc, #24]           @ undefined instruction
-    ldr     pc, [pc, #24]           @ SVC (not semihosting: QEMU takes those)
+    ldr     pc, [pc, #24]           @ SVC (semihosting with no host: ignored)
     ldr     pc, [pc, #24]           @ prefetch abort
     ldr     pc, [pc, #24]           @ data abort
     ldr     pc, [pc, #24]           @ reserved
@@ -120,10 +120,11 @@ agm_fw_exc_undef:
     mov     r0, #1
     sub     r1, lr, #4
     b       agm_fw_fault
+@ An SVC that reaches the vector is a semihosting call with no debugger to
+@ take it (a real Pi): ignore it and return, so that _exit ends in its wfi
+@ loop and the semihosting console writes are dropped.
 agm_fw_exc_svc:
-    mov     r0, #2
-    sub     r1, lr, #4
-    b       agm_fw_fault
+    movs    pc, lr
 agm_fw_exc_pabort:
     mov     r0, #3
     sub     r1, lr, #4

@@ -16,6 +16,7 @@ extern char __stack_bottom[], __stack_top[];
 
 // Semihosting (ARM state): r0 = operation, r1 = argument; QEMU with
 // -semihosting traps `svc 0x123456` before it reaches the vector table.
+// Without a host (a real Pi) the SVC vector just returns (start.S).
 static int semihost(int op, const void* arg) {
     register int r0 __asm__("r0") = op;
     register const void* r1 __asm__("r1") = arg;
@@ -96,7 +97,7 @@ void __assert_func(const char* file, int line, const char* func, const char* exp
 // Called by start.S's exception handlers (on the exception stack).
 void agm_fw_fault(int kind, uint32_t address) {
     static const char* const names[] = {"unexpected interrupt", "undefined instruction",
-                                        "SVC (not semihosting)", "prefetch abort", "data abort"};
+                                        "SVC", "prefetch abort", "data abort"};
     char line[128];
     snprintf(line, sizeof line, "\nagm-fw: %s at 0x%08lx\n", names[kind], (unsigned long)address);
     agm_uart_puts(line);
