@@ -11,7 +11,8 @@
  *      (round to nearest, no flush-to-zero, no default NaN: IEEE, as
  *      Linux runs it);
  *   4. zeroes .bss, paints the SVC stack (stack_peak() in syscalls.c),
- *      copies the vector table to 0x00000000, runs the C++ constructors;
+ *      copies the vector table to 0x00000000, turns on the MMU (identity
+ *      map) and the caches (mmu.c), runs the C++ constructors;
  *   5. calls main() and passes its result to _exit (semihosting SYS_EXIT).
  *
  * Registers: r0-r3 scratch, r4/r5 loop bounds; sp per mode (see raspi0.ld).
@@ -80,6 +81,9 @@ _start:
     stmia   r1!, {r2-r5}
     ldmia   r0!, {r2-r5}
     stmia   r1!, {r2-r5}
+
+    @ Identity MMU map, caches and branch prediction on (mmu.c).
+    bl      agm_fw_mmu_on
 
     @ C++ constructors (.init_array), if any.
     ldr     r4, =__init_array_start
