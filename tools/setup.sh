@@ -3,6 +3,9 @@
 # (bookworm): host compiler, CMake, the two ARM cross compilers (armel for
 # static programs run under QEMU, armhf for the Raspberry Pi OS ABI), their
 # binutils (objdump/readelf for tools/armv6-purity-check.sh), QEMU user mode,
+# the bare-metal arm-none-eabi GCC with newlib and the C++ headers (not the
+# ~1.5 GB compiled libstdc++: the firmware does without) and qemu-system-arm
+# for the Raspberry Pi Zero image (qemu/raspi0; ~940 MB installed in all),
 # sentencepiece (spm_encode, the tokenizer oracle), doctest and Google
 # Benchmark.
 #
@@ -16,6 +19,8 @@ packages=(
   g++-arm-linux-gnueabi binutils-arm-linux-gnueabi
   g++-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
   qemu-user
+  gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev
+  qemu-system-arm
   sentencepiece doctest-dev libbenchmark-dev
   dpkg-dev
 )

@@ -12,12 +12,16 @@
 # 4. armel:  static ARMv6KZ cross build in build/armv6-armel
 #            (toolchains/armv6-linux-gnueabi.cmake), every test run by ctest
 #            under `qemu-arm -cpu arm1176`
+# 5. baremetal: the bare-metal build in build/armv6-baremetal
+#            (toolchains/armv6-none-eabihf.cmake): the libraries and the
+#            Raspberry Pi Zero image (qemu/raspi0), whose golden generations
+#            run under `qemu-system-arm -M raspi0` (ctest label raspi0)
 # then prints a summary and exits non-zero if any step failed. A failing
 # configuration does not stop the others.
 #
 # Environment:
 #   AGM_JOBS=2                          build and ctest parallelism
-#   AGM_CONFIGS="host asan armel"       which configurations to run
+#   AGM_CONFIGS="host asan armel baremetal"  which configurations to run
 #   AGM_ASAN_LABELS=all
 #                                       ctest -L regex for the sanitizer run;
 #                                       "all" (or empty) runs every test
@@ -29,7 +33,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
 
 jobs=${AGM_JOBS:-2}
-configs=${AGM_CONFIGS:-host asan armel}
+configs=${AGM_CONFIGS:-host asan armel baremetal}
 asan_labels=${AGM_ASAN_LABELS-all}
 [ "$asan_labels" = all ] && asan_labels=""
 # shellcheck disable=SC2206  # a word list by design
@@ -94,7 +98,10 @@ for c in $configs; do
       config armel build/armv6-armel "" -- -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/armv6-linux-gnueabi.cmake" \
         -DAGM_BUILD_BENCH=OFF ;;
-    *) echo "test-all.sh: unknown configuration '$c' (host, asan, armel)" >&2
+    baremetal)
+      config baremetal build/armv6-baremetal "" -- -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/armv6-none-eabihf.cmake" ;;
+    *) echo "test-all.sh: unknown configuration '$c' (host, asan, armel, baremetal)" >&2
        skip "$c" "unknown"; failed=1 ;;
   esac
 done

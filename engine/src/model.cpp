@@ -5,10 +5,12 @@
 #include <cstring>
 #include <new>  // placement new only (no operator new from the C++ runtime)
 
+#if !AGM_NO_FILESYSTEM  // bare metal (newlib): no open/mmap, no agm_model_open_file
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "api_util.h"
 #include "model.h"
@@ -230,6 +232,7 @@ agm_status init_model(const void* data, size_t size, const agm_open_options* opt
     return AGM_OK;
 }
 
+#if !AGM_NO_FILESYSTEM
 // Maps path read-only: *map, *size.
 agm_status map_file(const char* path, void** map_out, size_t* size_out, agm_error* error) {
     const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -260,9 +263,11 @@ agm_status map_file(const char* path, void** map_out, size_t* size_out, agm_erro
     *size_out = size;
     return AGM_OK;
 }
+#endif  // !AGM_NO_FILESYSTEM
 
 }  // namespace
 
+#if !AGM_NO_FILESYSTEM
 // Prefixes "path: " to a failing call's message.
 static agm_status with_path(agm_status st, const char* path, agm_error* error) {
     if (st != AGM_OK && error != nullptr) {
@@ -272,6 +277,7 @@ static agm_status with_path(agm_status st, const char* path, agm_error* error) {
     }
     return st;
 }
+#endif  // !AGM_NO_FILESYSTEM
 
 extern "C" {
 
@@ -307,6 +313,7 @@ agm_status agm_model_memory_size(const void* data, size_t size, const agm_open_o
     return st;
 }
 
+#if !AGM_NO_FILESYSTEM
 agm_status agm_model_memory_size_file(const char* path, const agm_open_options* options, size_t* bytes,
                                       agm_error* error) {
     if (path == nullptr || bytes == nullptr)
@@ -319,6 +326,7 @@ agm_status agm_model_memory_size_file(const char* path, const agm_open_options* 
     ::munmap(map, size);
     return st;
 }
+#endif  // !AGM_NO_FILESYSTEM
 
 agm_status agm_model_init(const void* data, size_t size, const agm_open_options* options, void* arena,
                           size_t arena_bytes, agm_model** out, agm_error* error) {
@@ -328,6 +336,7 @@ agm_status agm_model_init(const void* data, size_t size, const agm_open_options*
     return init_model(data, size, options, arena, arena_bytes, out, error);
 }
 
+#if !AGM_NO_FILESYSTEM
 agm_status agm_model_init_file(const char* path, const agm_open_options* options, void* arena,
                                size_t arena_bytes, agm_model** out, agm_error* error) {
     if (out == nullptr || path == nullptr || arena == nullptr)
@@ -346,6 +355,7 @@ agm_status agm_model_init_file(const char* path, const agm_open_options* options
     (*out)->mapping_bytes = size;
     return AGM_OK;
 }
+#endif  // !AGM_NO_FILESYSTEM
 
 agm_status agm_model_open_memory(const void* data, size_t size, const agm_open_options* options,
                                  agm_model** out, agm_error* error) {
@@ -366,6 +376,7 @@ agm_status agm_model_open_memory(const void* data, size_t size, const agm_open_o
     return AGM_OK;
 }
 
+#if !AGM_NO_FILESYSTEM
 agm_status agm_model_open_file(const char* path, const agm_open_options* options, agm_model** out,
                                agm_error* error) {
     if (out == nullptr || path == nullptr)
@@ -385,6 +396,8 @@ agm_status agm_model_open_file(const char* path, const agm_open_options* options
     return AGM_OK;
 }
 
+#endif  // !AGM_NO_FILESYSTEM
+
 void agm_model_close(agm_model* m) {
     if (m == nullptr) return;
     void* map = m->mapping;
@@ -392,7 +405,12 @@ void agm_model_close(agm_model* m) {
     void* block = m->owned_block;
     m->~agm_model();
     std::free(block);
+#if !AGM_NO_FILESYSTEM
     if (map != nullptr) ::munmap(map, map_bytes);
+#else
+    (void)map;
+    (void)map_bytes;
+#endif
 }
 
 void agm_model_get_info(const agm_model* m, agm_model_info* info) {

@@ -1,0 +1,24 @@
+// The firmware's text generation: the only file that calls the agmodel API
+// (generate.cpp), so that switching to another API shape touches one file.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void (*agm_fw_writer)(const char* bytes, size_t n);
+
+// Opens the model at [model, model + model_bytes) in place, encodes the
+// prompt and generates greedily for `steps` positions (prompt included), as
+// `agmodel-run -n steps -p prompt` does, writing exactly what agmodel-run
+// prints on its standard output to `out`. On an error, writes one line
+// "agm-fw: what: message (status)" to `out` and returns 1; 0 on success.
+// *memory_used: the session's and the model's working memory (may be NULL).
+int agm_fw_generate(const void* model, size_t model_bytes, const char* prompt,
+                    size_t prompt_len, uint32_t steps, agm_fw_writer out, size_t* memory_used);
+
+#ifdef __cplusplus
+}
+#endif
