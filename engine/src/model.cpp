@@ -277,6 +277,19 @@ static agm_status with_path(agm_status st, const char* path, agm_error* error) {
     }
     return st;
 }
+
+// After opening a model on a file's mapping: on failure the mapping is
+// unmapped and the message gets the path; on success the model owns it.
+static agm_status keep_mapping(agm_status st, void* map, size_t size, const char* path, agm_model** out,
+                               agm_error* error) {
+    if (st != AGM_OK) {
+        ::munmap(map, size);
+        return with_path(st, path, error);
+    }
+    (*out)->mapping = map;
+    (*out)->mapping_bytes = size;
+    return AGM_OK;
+}
 #endif  // !AGM_NO_FILESYSTEM
 
 extern "C" {
@@ -346,14 +359,8 @@ agm_status agm_model_init_file(const char* path, const agm_open_options* options
     size_t size;
     agm_status st = map_file(path, &map, &size, error);
     if (st != AGM_OK) return st;
-    st = init_model(map, size, options, arena, arena_bytes, out, error);
-    if (st != AGM_OK) {
-        ::munmap(map, size);
-        return with_path(st, path, error);
-    }
-    (*out)->mapping = map;
-    (*out)->mapping_bytes = size;
-    return AGM_OK;
+    return keep_mapping(init_model(map, size, options, arena, arena_bytes, out, error), map, size, path, out,
+                        error);
 }
 #endif  // !AGM_NO_FILESYSTEM
 
@@ -386,14 +393,7 @@ agm_status agm_model_open_file(const char* path, const agm_open_options* options
     size_t size;
     agm_status st = map_file(path, &map, &size, error);
     if (st != AGM_OK) return st;
-    st = agm_model_open_memory(map, size, options, out, error);
-    if (st != AGM_OK) {
-        ::munmap(map, size);
-        return with_path(st, path, error);
-    }
-    (*out)->mapping = map;
-    (*out)->mapping_bytes = size;
-    return AGM_OK;
+    return keep_mapping(agm_model_open_memory(map, size, options, out, error), map, size, path, out, error);
 }
 
 #endif  // !AGM_NO_FILESYSTEM
