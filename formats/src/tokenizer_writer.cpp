@@ -17,6 +17,29 @@ void put_u32(std::vector<uint8_t>* o, size_t at, uint32_t v) {
     p[3] = (uint8_t)(v >> 24);
 }
 
+// uint32 offset[n + 1] into the text, then uint8 type[n] padded to
+// types_bytes, from `at`; returns where the next part starts. Both kinds.
+size_t put_offsets_and_types(std::vector<uint8_t>* out, size_t at, const Vocab& v, size_t types_bytes) {
+    const size_t n = v.pieces.size();
+    uint32_t off = 0;
+    for (size_t i = 0; i < n; i++, at += 4) {
+        put_u32(out, at, off);
+        off += (uint32_t)v.pieces[i].size();
+    }
+    put_u32(out, at, off);
+    at += 4;
+    for (size_t i = 0; i < n; i++) (*out)[at + i] = v.types[i];
+    return at + types_bytes;
+}
+
+// The pieces' bytes back to back from `at` (the text blob ends the section).
+void put_text(std::vector<uint8_t>* out, size_t at, const Vocab& v) {
+    for (const std::string& p : v.pieces) {
+        if (!p.empty()) std::memcpy(out->data() + at, p.data(), p.size());
+        at += p.size();
+    }
+}
+
 // The agm_tokenizer_header both kinds start with.
 void put_header(std::vector<uint8_t>* out, uint32_t kind, const Vocab& v, uint32_t text_bytes) {
     put_u32(out, 0, kind);
@@ -78,19 +101,8 @@ bool serialize_tokenizer(const Vocab& v, std::vector<uint8_t>* out, Error* err) 
         std::memcpy(&bits, &v.scores[i], 4);
         put_u32(out, at, bits);
     }
-    uint32_t off = 0;
-    for (size_t i = 0; i < n; i++, at += 4) {
-        put_u32(out, at, off);
-        off += (uint32_t)v.pieces[i].size();
-    }
-    put_u32(out, at, off);
-    at += 4;
-    for (size_t i = 0; i < n; i++) (*out)[at + i] = v.types[i];
-    at += types_bytes;
-    for (size_t i = 0; i < n; i++) {
-        if (!v.pieces[i].empty()) std::memcpy(out->data() + at, v.pieces[i].data(), v.pieces[i].size());
-        at += v.pieces[i].size();
-    }
+    at = put_offsets_and_types(out, at, v, types_bytes);
+    put_text(out, at, v);
     return true;
 }
 
@@ -150,25 +162,14 @@ bool serialize_bpe(const Vocab& v, std::vector<uint8_t>* out, Error* err) {
     put_u32(out, 32, v.pre_tokenizer);
     put_u32(out, 36, (uint32_t)m);  // 40, 44: reserved, zero
     size_t at = sizeof(agm_tokenizer_header) + sizeof(agm_bpe_header);
-    uint32_t off = 0;
-    for (size_t i = 0; i < n; i++, at += 4) {
-        put_u32(out, at, off);
-        off += (uint32_t)v.pieces[i].size();
-    }
-    put_u32(out, at, off);
-    at += 4;
-    for (size_t i = 0; i < n; i++) (*out)[at + i] = v.types[i];
-    at += types_bytes;
+    at = put_offsets_and_types(out, at, v, types_bytes);
     for (size_t r = 0; r < m; r++, at += 12) {
         put_u32(out, at, v.merges[r].left);
         put_u32(out, at + 4, v.merges[r].right);
         put_u32(out, at + 8, v.merges[r].result);
     }
     for (size_t i = 0; i < m; i++, at += 4) put_u32(out, at, by_pair[i]);
-    for (size_t i = 0; i < n; i++) {
-        if (!v.pieces[i].empty()) std::memcpy(out->data() + at, v.pieces[i].data(), v.pieces[i].size());
-        at += v.pieces[i].size();
-    }
+    put_text(out, at, v);
     return true;
 }
 
