@@ -32,6 +32,27 @@ void ModelWriter::set_f32(uint16_t key, float value) {
     config_.push_back(agm_config_entry{key, 0, AGM_VALUE_F32, bits});
 }
 
+void ModelWriter::set_config(const ModelConfig& c) {
+    set_u32(AGM_KEY_ARCH, c.arch);
+    set_u32(AGM_KEY_DIM, c.dim);
+    set_u32(AGM_KEY_HIDDEN_DIM, c.hidden_dim);
+    set_u32(AGM_KEY_N_LAYERS, c.n_layers);
+    set_u32(AGM_KEY_N_HEADS, c.n_heads);
+    set_u32(AGM_KEY_N_KV_HEADS, c.n_kv_heads);
+    set_u32(AGM_KEY_VOCAB_SIZE, c.vocab_size);
+    set_u32(AGM_KEY_MAX_SEQ_LEN, c.max_seq_len);
+    set_u32(AGM_KEY_HEAD_DIM, c.head_dim);
+    set_u32(AGM_KEY_NORM_INPUT, c.norm_input);
+    set_u32(AGM_KEY_NORM_SUB, c.norm_sub);
+    set_u32(AGM_KEY_NORM_OUTPUT, c.norm_output);
+    set_f32(AGM_KEY_NORM_EPS, c.norm_eps);
+    set_u32(AGM_KEY_FFN_ACT, c.ffn_act);
+    set_f32(AGM_KEY_ROPE_THETA, c.rope_theta);
+    set_u32(AGM_KEY_ROPE_LAYOUT, c.rope_layout);
+    set_u32(AGM_KEY_TIED_CLASSIFIER, c.tied_classifier);
+    set_u32(AGM_KEY_ACT_QUANT, c.act_quant);
+}
+
 void ModelWriter::set_tokenizer(std::vector<uint8_t> section) { tokenizer_ = std::move(section); }
 
 void ModelWriter::add_metadata(const std::string& key, const std::string& value) {

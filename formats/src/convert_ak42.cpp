@@ -57,27 +57,29 @@ bool convert_ak42(const uint8_t* data, size_t size, BitOrder order, uint32_t ter
         return fail(err, "tokenizer has %zu tokens, the model's vocabulary is %u",
                          vocab->pieces.size(), vocab_size);
 
-    ModelWriter w;
-    w.set_u32(AGM_KEY_ARCH, AGM_ARCH_BITNET_LLAMA);
-    w.set_u32(AGM_KEY_DIM, dim);
-    w.set_u32(AGM_KEY_HIDDEN_DIM, (uint32_t)m.hidden_dim);
-    w.set_u32(AGM_KEY_N_LAYERS, (uint32_t)m.n_layers);
-    w.set_u32(AGM_KEY_N_HEADS, (uint32_t)m.n_heads);
-    w.set_u32(AGM_KEY_N_KV_HEADS, (uint32_t)m.n_kv_heads);
-    w.set_u32(AGM_KEY_VOCAB_SIZE, vocab_size);
-    w.set_u32(AGM_KEY_MAX_SEQ_LEN, (uint32_t)m.seq_len);
-    w.set_u32(AGM_KEY_HEAD_DIM, dim / (uint32_t)m.n_heads);
+    ModelConfig c;
+    c.arch = AGM_ARCH_BITNET_LLAMA;
+    c.dim = dim;
+    c.hidden_dim = (uint32_t)m.hidden_dim;
+    c.n_layers = (uint32_t)m.n_layers;
+    c.n_heads = (uint32_t)m.n_heads;
+    c.n_kv_heads = (uint32_t)m.n_kv_heads;
+    c.vocab_size = vocab_size;
+    c.max_seq_len = (uint32_t)m.seq_len;
+    c.head_dim = dim / (uint32_t)m.n_heads;
     // bitllama2.c's model: weightless "divide by n" RMS norms before every
     // ternary matmul, a learned RMS norm (eps 1e-5) before the classifier.
-    w.set_u32(AGM_KEY_NORM_INPUT, AGM_NORM_RMS_DIV_N);
-    w.set_u32(AGM_KEY_NORM_SUB, AGM_NORM_RMS_DIV_N);
-    w.set_u32(AGM_KEY_NORM_OUTPUT, AGM_NORM_RMS);
-    w.set_f32(AGM_KEY_NORM_EPS, 1e-5f);
-    w.set_u32(AGM_KEY_FFN_ACT, AGM_FFN_SILU_GATED);
-    w.set_f32(AGM_KEY_ROPE_THETA, 10000.0f);
-    w.set_u32(AGM_KEY_ROPE_LAYOUT, AGM_ROPE_INTERLEAVED);
-    w.set_u32(AGM_KEY_TIED_CLASSIFIER, m.shared_classifier ? 1u : 0u);
-    w.set_u32(AGM_KEY_ACT_QUANT, AGM_ACT_ABSMAX_I8);
+    c.norm_input = AGM_NORM_RMS_DIV_N;
+    c.norm_sub = AGM_NORM_RMS_DIV_N;
+    c.norm_output = AGM_NORM_RMS;
+    c.norm_eps = 1e-5f;
+    c.ffn_act = AGM_FFN_SILU_GATED;
+    c.rope_theta = 10000.0f;
+    c.rope_layout = AGM_ROPE_INTERLEAVED;
+    c.tied_classifier = m.shared_classifier ? 1u : 0u;
+    c.act_quant = AGM_ACT_ABSMAX_I8;
+    ModelWriter w;
+    w.set_config(c);
 
     const uint64_t emb = (uint64_t)vocab_size * dim;
     if (!check_finite(m.embedding, emb, "token embedding", err) ||

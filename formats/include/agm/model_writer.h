@@ -9,6 +9,7 @@
 
 #include "agm/error.h"
 #include "agm/format.h"
+#include "agm/model_file.h"
 
 namespace agm {
 
@@ -16,6 +17,9 @@ class ModelWriter {
 public:
     void set_u32(uint16_t key, uint32_t value);
     void set_f32(uint16_t key, float value);
+    // Every CONFIG key of c, in key order (what the converters and the
+    // synthetic models write; head_dim explicit).
+    void set_config(const ModelConfig& c);
     void set_tokenizer(std::vector<uint8_t> section);  // from serialize_tokenizer
     void add_metadata(const std::string& key, const std::string& value);
     // Takes `data` as the tensor's bytes; its size must match type and shape.
