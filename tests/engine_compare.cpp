@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "agmodel.h"
+#include "test_util.h"
 
 namespace agm_test {
 
@@ -19,12 +20,8 @@ CompareResult compare_greedy(const std::vector<uint8_t>& file, const RefModel& r
     agm_model* model = nullptr;
     agm_session* session = nullptr;
     agm_error e;
-    // The file image must be AGM_FILE_ALIGN-aligned: copy into aligned storage.
-    std::vector<uint64_t> aligned((file.size() + 63) / 8 + 8);
-    uint8_t* base = reinterpret_cast<uint8_t*>(aligned.data());
-    base += (64 - (reinterpret_cast<uintptr_t>(base) % 64)) % 64;
-    std::copy(file.begin(), file.end(), base);
-    if (agm_model_open_memory(base, file.size(), nullptr, &model, &e) != AGM_OK) {
+    const AlignedCopy image(file);  // the reader wants AGM_FILE_ALIGN alignment
+    if (agm_model_open_memory(image.data(), file.size(), nullptr, &model, &e) != AGM_OK) {
         r.error = e.message;
         return r;
     }

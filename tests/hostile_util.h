@@ -9,27 +9,15 @@
 
 #include "agmodel.h"
 #include "doctest.h"
+#include "test_util.h"
 
 namespace agm_hostile {
 
 using Bytes = std::vector<uint8_t>;
 
-// An exactly sized, 64-byte-aligned heap copy: ASan reports a read of any
-// byte at or past p + n.
-struct ExactBuf {
-    uint8_t* p = nullptr;
-    size_t n = 0;
-    ExactBuf(const uint8_t* src, size_t size) : n(size) {
-        void* v = nullptr;
-        REQUIRE(posix_memalign(&v, 64, size ? size : 1) == 0);
-        p = static_cast<uint8_t*>(v);
-        if (size) std::memcpy(p, src, size);
-    }
-    explicit ExactBuf(const Bytes& b) : ExactBuf(b.data(), b.size()) {}
-    ~ExactBuf() { std::free(p); }
-    ExactBuf(const ExactBuf&) = delete;
-    ExactBuf& operator=(const ExactBuf&) = delete;
-};
+// An exactly sized, 64-byte-aligned heap copy (ASan reports a read of any
+// byte at or past p + n).
+using ExactBuf = agm_test::AlignedCopy;
 
 struct Rng {  // xorshift64*, deterministic
     uint64_t s;

@@ -13,18 +13,17 @@
 
 namespace {
 
+// The bundled model, 64-byte aligned.
 struct File {
-    std::vector<uint64_t> words;
-    uint8_t* p = nullptr;
-    size_t size = 0;
-    File() {
+    std::vector<uint8_t> bytes = read_bundled();
+    agm_test::AlignedCopy buf{bytes};
+    const uint8_t* p = buf.p;
+    size_t size = buf.n;
+
+    static std::vector<uint8_t> read_bundled() {
         std::vector<uint8_t> b;
         REQUIRE(agm_test::read_file(agm_test::bundled_model(), &b));
-        words.resize(b.size() / 8 + 16);
-        p = reinterpret_cast<uint8_t*>(words.data());
-        p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
-        std::memcpy(p, b.data(), b.size());
-        size = b.size();
+        return b;
     }
 };
 

@@ -622,13 +622,10 @@ TEST_CASE("bpe: the C API on a synthetic model with a byte-level vocabulary") {
     std::vector<uint8_t> file;
     agm::Error err;
     REQUIRE_MESSAGE(agm::synth_model(c, &v, &file, &err), err.msg);
-    std::vector<uint64_t> aligned(file.size() / 8 + 8);  // 64-byte start below
-    uint8_t* p = reinterpret_cast<uint8_t*>(aligned.data());
-    p += (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
-    std::memcpy(p, file.data(), file.size());
+    const agm_test::AlignedCopy image(file);
     agm_model* model = nullptr;
     agm_error e;
-    REQUIRE_MESSAGE(agm_model_open_memory(p, file.size(), nullptr, &model, &e) == AGM_OK, e.message);
+    REQUIRE_MESSAGE(agm_model_open_memory(image.data(), file.size(), nullptr, &model, &e) == AGM_OK, e.message);
     int32_t ids[16];
     size_t n = 0;
     const char* text = "hello<|endoftext|>\xc3\xa9";

@@ -12,15 +12,7 @@
 
 namespace {
 
-struct Aligned {
-    void* p = nullptr;
-    explicit Aligned(const std::vector<uint8_t>& v) {
-        REQUIRE(posix_memalign(&p, 64, v.size() ? v.size() : 1) == 0);
-        std::memcpy(p, v.data(), v.size());
-    }
-    ~Aligned() { std::free(p); }
-    const uint8_t* data() const { return static_cast<const uint8_t*>(p); }
-};
+using Aligned = agm_test::AlignedCopy;  // the image 64-byte aligned, as the reader wants
 
 agm::ModelWriter tiny_writer() {
     agm::ModelWriter w;

@@ -258,11 +258,8 @@ TEST_CASE("Hugging Face: every architecture and storage converts and runs as the
         if (!spec.tokenizer_json.empty()) {  // the tokenizer came along: text encodes through it
             agm_model* model = nullptr;
             agm_error e;
-            std::vector<uint64_t> aligned(file.size() / 8 + 9);
-            uint8_t* base = reinterpret_cast<uint8_t*>(aligned.data());
-            base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
-            std::memcpy(base, file.data(), file.size());
-            REQUIRE(agm_model_open_memory(base, file.size(), nullptr, &model, &e) == AGM_OK);
+            const AlignedCopy image(file);
+            REQUIRE(agm_model_open_memory(image.data(), file.size(), nullptr, &model, &e) == AGM_OK);
             agm_model_info info;
             agm_model_get_info(model, &info);
             CHECK(info.add_bos == 1);  // the post-processor puts <|begin_of_text|> first

@@ -54,15 +54,7 @@ std::vector<uint8_t> build(const agm::SynthConfig& c, const agm::Vocab* vocab = 
     return out;
 }
 
-// A 64-byte aligned copy, as agm_model_open_memory requires.
-struct Aligned {
-    void* p = nullptr;
-    explicit Aligned(const std::vector<uint8_t>& b) {
-        REQUIRE(posix_memalign(&p, 64, b.size()) == 0);
-        std::memcpy(p, b.data(), b.size());
-    }
-    ~Aligned() { std::free(p); }
-};
+using Aligned = agm_test::AlignedCopy;  // the image 64-byte aligned, as the reader wants
 
 // A parsed copy of a file image (the reader wants it 64-byte aligned).
 struct Parsed {
@@ -71,7 +63,7 @@ struct Parsed {
     explicit Parsed(const std::vector<uint8_t>& file) : buf(file) {
         agm::Error err;
         INFO(err.msg);
-        REQUIRE(agm::parse_model_file(static_cast<const uint8_t*>(buf.p), file.size(), true, &v, &err));
+        REQUIRE(agm::parse_model_file(buf.data(), file.size(), true, &v, &err));
     }
     const agm_tensor_entry& tensor(const char* name) const {
         const agm_tensor_entry* t = agm::find_tensor(v, name);

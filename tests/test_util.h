@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,26 @@ inline bool read_file(const std::string& path, std::vector<uint8_t>* out) {
     std::fclose(f);
     return true;
 }
+
+// An exactly sized, 64-byte-aligned heap copy of a file image: our reader
+// and agm_model_open_memory want AGM_FILE_ALIGN alignment, and the exact size
+// lets ASan report a read of any byte at or past p + n. p is null if the
+// allocation failed (the open then fails).
+struct AlignedCopy {
+    uint8_t* p = nullptr;
+    size_t n = 0;
+    AlignedCopy(const uint8_t* src, size_t size) : n(size) {
+        void* v = nullptr;
+        if (posix_memalign(&v, 64, size ? size : 1) != 0) return;
+        p = static_cast<uint8_t*>(v);
+        if (size) std::memcpy(p, src, size);
+    }
+    explicit AlignedCopy(const std::vector<uint8_t>& b) : AlignedCopy(b.data(), b.size()) {}
+    ~AlignedCopy() { std::free(p); }
+    AlignedCopy(const AlignedCopy&) = delete;
+    AlignedCopy& operator=(const AlignedCopy&) = delete;
+    const uint8_t* data() const { return p; }
+};
 
 inline std::string read_text(const std::string& path) {
     std::vector<uint8_t> b;
