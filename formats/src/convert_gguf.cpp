@@ -249,16 +249,11 @@ bool import_gguf(const GgufFile& f, const GgufImportOptions& o, ImportModel* m, 
         !f.get_u32(key("attention.key_length").c_str(), &key_len, true, err) ||
         !f.get_u32(key("attention.value_length").c_str(), &value_len, true, err))
         return false;
-    // Ranges before anything is sized by them (the reader of our file has the same limits).
-    if (m->n_layers == 0 || m->n_layers > kMaxLayers)
-        return fail(err, "gguf: %sblock_count = %u (1..%u)", a.c_str(), m->n_layers, kMaxLayers);
-    if (m->dim == 0 || m->dim > kMaxWidth || m->hidden_dim == 0 || m->hidden_dim > kMaxWidth)
-        return fail(err, "gguf: %sembedding_length = %u, feed_forward_length = %u (1..%u)", a.c_str(), m->dim,
-                    m->hidden_dim, kMaxWidth);
-    if (m->n_heads == 0 || m->n_heads > m->dim)
-        return fail(err, "gguf: %sattention.head_count = %u (1..%u)", a.c_str(), m->n_heads, m->dim);
-    if (ctx == 0 || ctx > kMaxSeqLen)
-        return fail(err, "gguf: %scontext_length = %u (1..%u)", a.c_str(), ctx, kMaxSeqLen);
+    m->max_seq_len = ctx;
+    const std::string prefix = "gguf: " + a;
+    const ImportKeyNames names = {prefix.c_str(), "block_count", "embedding_length", "feed_forward_length",
+                                  "attention.head_count", "context_length", nullptr};
+    if (!check_import_ranges(*m, names, err)) return false;
     if (m->n_kv_heads == 0) m->n_kv_heads = m->n_heads;
     m->head_dim = key_len ? key_len : m->dim / m->n_heads;
     if (value_len && value_len != m->head_dim)
@@ -281,7 +276,6 @@ bool import_gguf(const GgufFile& f, const GgufImportOptions& o, ImportModel* m, 
     if (!(m->norm_eps > 0.0f) || !std::isfinite(m->norm_eps))
         return fail(err, "gguf: %sattention.layer_norm_rms_epsilon = %g is not a positive number", a.c_str(),
                     (double)m->norm_eps);
-    m->max_seq_len = ctx;
     m->norm_input = AGM_NORM_RMS;
     m->norm_output = AGM_NORM_RMS;
     m->norm_sub = arch->sub_norms ? AGM_NORM_RMS : AGM_NORM_NONE;

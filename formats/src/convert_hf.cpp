@@ -210,17 +210,9 @@ bool import_hf(const HfCheckpoint& ck, const HfImportOptions& o, ImportModel* m,
         !config_u32(c, "vocab_size", &m->vocab_size, false, err) ||
         !config_f32(c, "rms_norm_eps", &m->norm_eps, err) || !config_f32(c, "rope_theta", &m->rope_theta, err))
         return false;
-    // Ranges before anything is sized by them (the reader of our file has the same limits).
-    if (m->n_layers == 0 || m->n_layers > kMaxLayers)
-        return fail(err, "config.json: num_hidden_layers = %u (1..%u)", m->n_layers, kMaxLayers);
-    if (m->dim == 0 || m->dim > kMaxWidth || m->hidden_dim == 0 || m->hidden_dim > kMaxWidth ||
-        m->vocab_size == 0 || m->vocab_size > kMaxWidth)
-        return fail(err, "config.json: hidden_size = %u, intermediate_size = %u, vocab_size = %u (1..%u)", m->dim,
-                    m->hidden_dim, m->vocab_size, kMaxWidth);
-    if (m->n_heads == 0 || m->n_heads > m->dim)
-        return fail(err, "config.json: num_attention_heads = %u (1..%u)", m->n_heads, m->dim);
-    if (m->max_seq_len == 0 || m->max_seq_len > kMaxSeqLen)
-        return fail(err, "config.json: max_position_embeddings = %u (1..%u)", m->max_seq_len, kMaxSeqLen);
+    const ImportKeyNames names = {"config.json: ", "num_hidden_layers", "hidden_size", "intermediate_size",
+                                  "num_attention_heads", "max_position_embeddings", "vocab_size"};
+    if (!check_import_ranges(*m, names, err)) return false;
     if (m->n_kv_heads == 0) m->n_kv_heads = m->n_heads;
     if (m->head_dim == 0) m->head_dim = m->dim / m->n_heads;
     std::string act = "silu";

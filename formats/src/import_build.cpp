@@ -182,6 +182,24 @@ bool build_native_file(const ImportModel& m, const BuildOptions& o, std::vector<
     return true;
 }
 
+bool check_import_ranges(const ImportModel& m, const ImportKeyNames& k, Error* err) {
+    struct Range {
+        const char* key;
+        uint32_t value, lo, hi;
+    } const ranges[] = {
+        {k.n_layers, m.n_layers, 1, kMaxLayers},
+        {k.dim, m.dim, 1, kMaxWidth},
+        {k.hidden_dim, m.hidden_dim, 1, kMaxWidth},
+        {k.n_heads, m.n_heads, 1, m.dim},
+        {k.max_seq_len, m.max_seq_len, 1, kMaxSeqLen},
+        {k.vocab_size, m.vocab_size, 1, kMaxWidth},
+    };
+    for (const Range& r : ranges)
+        if (r.key != nullptr && (r.value < r.lo || r.value > r.hi))
+            return fail(err, "%s%s = %u (%u..%u)", k.prefix, r.key, r.value, r.lo, r.hi);
+    return true;
+}
+
 bool quantize_bitnet_absmean(const float* x, uint32_t rows, uint32_t cols, ImportTernary* out,
                              Error* err) {
     const size_t n = (size_t)rows * cols;

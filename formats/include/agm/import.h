@@ -89,6 +89,24 @@ struct SizeReport {
 bool build_native_file(const ImportModel& m, const BuildOptions& options, std::vector<uint8_t>* out,
                        SizeReport* report, Error* err);
 
+// How an input names the hyperparameters, for messages: a prefix
+// ("gguf: llama.", "config.json: ") and each key; vocab_size may be null
+// (the importer takes it from a tensor).
+struct ImportKeyNames {
+    const char* prefix;
+    const char* n_layers;
+    const char* dim;
+    const char* hidden_dim;
+    const char* n_heads;
+    const char* max_seq_len;
+    const char* vocab_size;
+};
+
+// The ranges our reader accepts (model_file.h) for m's layer count, widths,
+// heads and context, checked by an importer before anything is sized by
+// them: "gguf: llama.block_count = 2147483648 (1..1024)".
+bool check_import_ranges(const ImportModel& m, const ImportKeyNames& names, Error* err);
+
 // The BitNet b1.58 weight quantisation of a latent float matrix: scale =
 // mean |x| (at least 1e-5, as the training code clamps it), w = round(x /
 // scale) clipped to -1..1. `how` is recorded as the source type.
