@@ -464,7 +464,6 @@ void forward_layer(agm_session* s, uint32_t l, uint32_t n) {
             for (uint32_t i = 0; i < dim; ++i) x[i] += xb2[b][i];
         }
     }
-
 }
 
 void forward_logits(agm_session* s, uint32_t n) {
