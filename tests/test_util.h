@@ -48,6 +48,13 @@ struct AlignedCopy {
     const uint8_t* data() const { return p; }
 };
 
+inline bool read_file(const std::string& path, std::string* out) {
+    std::vector<uint8_t> b;
+    if (!read_file(path, &b)) return false;
+    out->assign(b.begin(), b.end());
+    return true;
+}
+
 inline std::string read_text(const std::string& path) {
     std::vector<uint8_t> b;
     if (!read_file(path, &b)) return std::string();

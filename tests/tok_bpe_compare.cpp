@@ -30,17 +30,7 @@
 namespace {
 
 using agm_test::hex;
-
-bool read_file(const char* path, std::string* s) {
-    FILE* f = std::fopen(path, "rb");
-    if (!f) return false;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s->append(buf, n);
-    std::fclose(f);
-    return true;
-}
-
+using agm_test::read_file;
 
 bool records(const std::string& mode, const char* path, std::vector<std::string>* out) {
     std::string d;

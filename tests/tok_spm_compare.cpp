@@ -15,16 +15,7 @@
 #include "agm/vocab.h"
 #include "tokenizer.h"
 
-static bool read_file(const char* path, std::string* s) {
-    FILE* f = std::fopen(path, "rb");
-    if (!f) return false;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s->append(buf, n);
-    std::fclose(f);
-    return true;
-}
-
+using agm_test::read_file;
 
 int main(int argc, char** argv) {
     if (argc != 4) {
