@@ -216,8 +216,11 @@ TEST_CASE("GGUF: what agmodel does not implement is refused with the key and val
         agm::GgufFile g;
         agm::ImportModel m;
         agm::Error e;
+        std::vector<uint8_t> file;
+        agm::SizeReport rep;
         const bool ok = agm::parse_gguf(img.data(), img.size(), &g, &e) &&
-                        agm::import_gguf(g, agm::GgufImportOptions(), &m, &e);
+                        agm::import_gguf(g, agm::GgufImportOptions(), &m, &e) &&
+                        agm::build_native_file(m, agm::BuildOptions(), &file, &rep, &e);
         INFO(std::string(what) << ": " << e.msg);
         CHECK_FALSE(ok);
         CHECK(std::string(e.msg).find(expect) != std::string::npos);
@@ -252,6 +255,13 @@ TEST_CASE("GGUF: what agmodel does not implement is refused with the key and val
     // Found by fuzzing: a key with a newline made a two-line message.
     refused("a control byte in a key", [](GgufWriter& w) { w.add_u32("llama.block_\ncount", 1); },
             "llama.block_\\x0Acount = 1: not implemented");
+    refused("a NaN in a norm", [](GgufWriter& w) {
+        for (auto& t : w.tensors)
+            if (t.name == "blk.0.ffn_norm.weight") {
+                const float nan = NAN;
+                std::memcpy(&t.data[12], &nan, 4);
+            }
+    }, "tensor blk.0.ffn_norm: value at [0, 3] is NaN");
     refused("a bias", [](GgufWriter& w) { w.add_tensor("blk.0.attn_q.bias", agm::GGML_F32, {256}, Bytes(1024)); },
             "blk.0.attn_q.bias");
     refused("rope_freqs", [](GgufWriter& w) { w.add_tensor("rope_freqs.weight", agm::GGML_F32, {32}, Bytes(128)); },
