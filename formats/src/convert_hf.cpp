@@ -157,12 +157,7 @@ bool config_f32(const JsonValue& c, const char* key, float* out, Error* err) {
 bool refuse_if_set(const JsonValue& c, const char* key, const char* why, Error* err) {
     const JsonValue* v = c.find(key);
     if (v == nullptr || v->is_null() || (v->is_bool() && !v->boolean())) return true;
-    std::string text;
-    json_serialize(*v, &text);
-    if (text.size() > 80) text = text.substr(0, 80) + "...";
-    for (char& ch : text)
-        if ((unsigned char)ch < 0x20 || (unsigned char)ch > 0x7E) ch = '?';
-    return fail_as(err, ErrorKind::Unsupported, "config.json: %s = %s: %s", key, text.c_str(), why);
+    return fail_as(err, ErrorKind::Unsupported, "config.json: %s = %s: %s", key, json_value_text(*v).c_str(), why);
 }
 
 }  // namespace

@@ -33,20 +33,8 @@ const char kLlama3Regex[] =
     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const char kGpt2Regex[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-// A value as compact JSON for a one-line message: bytes outside printable
-// ASCII as '?', cut after 80 bytes.
-std::string printable_json(const JsonValue& v) {
-    std::string s;
-    json_serialize(v, &s);
-    const bool cut = s.size() > 80;
-    if (cut) s.resize(80);
-    for (char& c : s)
-        if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7E) c = '?';
-    return cut ? s + "..." : s;
-}
-
 bool refuse(const char* field, const JsonValue& v, const char* why, Error* err) {
-    return fail_as(err, ErrorKind::Unsupported, "tokenizer.json: %s = %s: %s", field, printable_json(v).c_str(), why);
+    return fail_as(err, ErrorKind::Unsupported, "tokenizer.json: %s = %s: %s", field, json_value_text(v).c_str(), why);
 }
 
 // The pre-tokenizer of a byte-level pipeline; *pre = 0 if the pipeline is not byte-level.

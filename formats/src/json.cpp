@@ -51,6 +51,16 @@ const JsonValue* JsonValue::find(const std::string& key) const {
     return &c.items[*it];
 }
 
+std::string json_value_text(const JsonValue& v, size_t max_bytes) {
+    std::string s;
+    json_serialize(v, &s);
+    const bool cut = s.size() > max_bytes;
+    if (cut) s.resize(max_bytes);
+    for (char& c : s)
+        if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7E) c = '?';
+    return cut ? s + "..." : s;
+}
+
 std::string json_printable(const std::string& s, size_t max_bytes) {
     std::string out;
     const size_t n = std::min(s.size(), max_bytes);

@@ -156,6 +156,10 @@ std::string json_quote(const std::string& s);
 // with "..." to say so.
 std::string json_printable(const std::string& s, size_t max_bytes = 48);
 
+// A value as compact JSON (json_serialize) for a one-line message: bytes
+// outside printable ASCII as '?', cut after max_bytes with "...".
+std::string json_value_text(const JsonValue& v, size_t max_bytes = 80);
+
 }  // namespace agm
 
 #endif
