@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "agm/gguf_vocab.h"
+#include "agm/printable.h"
 
 namespace agm {
 namespace {
@@ -79,14 +80,8 @@ bool vocab_llama(const GgufFile& f, Vocab* out, Error* err) {
     return true;
 }
 
-// The value shown in a refusal: printable ASCII, at most 40 characters.
-std::string shown(const std::string& s) {
-    std::string r;
-    for (size_t i = 0; i < s.size() && r.size() < 40; i++)
-        r.push_back((s[i] >= 0x20 && s[i] < 0x7F) ? s[i] : '?');
-    if (s.size() > 40) r += "...";
-    return r;
-}
+// A string from the file, safe for a one-line message.
+std::string shown(const std::string& s) { return printable_text(s, 40); }
 
 // tokenizer.ggml.model = "gpt2": byte-level BPE (GPT-2, LLaMA-3, Falcon...).
 bool vocab_gpt2(const GgufFile& f, Vocab* out, Error* err) {
