@@ -320,6 +320,87 @@ agm_status agm_session_sample(agm_session* session, agm_sampler* sampler, int32_
 agm_status agm_session_step(agm_session* session, agm_sampler* sampler, int32_t token,
                             int32_t* next, agm_error* error);
 
+/* ---- Grammars (constrained decoding) ------------------------------------
+ *
+ * A grammar in llama.cpp's GBNF dialect (docs/structured-output.md) is
+ * compiled once into a caller arena (agm_grammar: read-only afterwards, may
+ * be shared) and bound to a model's vocabulary; a matcher (agm_matcher, a
+ * second arena) holds the parse state of one output. The grammar is matched
+ * on bytes: a token is allowed when its bytes (agm_token_piece after the
+ * previous token) keep the output a prefix of a sentence of the grammar; EOS
+ * is allowed only where the output is a whole sentence. No heap calls in any
+ * of these but the _create conveniences. */
+
+typedef struct agm_grammar agm_grammar;
+typedef struct agm_matcher agm_matcher;
+
+typedef struct agm_grammar_options {
+    const char* root;    /* start rule (NUL-terminated); NULL: "root" */
+    uint32_t max_stacks; /* parse stacks a matcher keeps at once (ambiguity bound; default 256) */
+    uint32_t max_depth;  /* nesting depth of one stack (default 128) */
+} agm_grammar_options;
+
+void agm_grammar_options_default(agm_grammar_options* options);
+
+/* Exact bytes of arena agm_grammar_init() needs for text[len] with this
+ * model (NULL: no vocabulary; the grammar can then only check bytes).
+ * A grammar that does not parse, or is refused (left recursion, a rule that
+ * can never complete, too large), fails here with the same message as init. */
+agm_status agm_grammar_memory_size(const agm_model* model, const char* text, size_t len,
+                                   const agm_grammar_options* options, size_t* bytes,
+                                   agm_error* error);
+
+/* Parses, checks and compiles text[len] into arena[arena_bytes] (any
+ * alignment; AGM_ERR_BUFFER if smaller than agm_grammar_memory_size()).
+ * Messages: "grammar: line 3, column 7: expected ...", "grammar: rule x is
+ * left-recursive", ... The text is not kept; the model must outlive it. */
+agm_status agm_grammar_init(const agm_model* model, const char* text, size_t len,
+                            const agm_grammar_options* options, void* arena, size_t arena_bytes,
+                            agm_grammar** out, agm_error* error);
+
+/* Convenience: agm_grammar_init() in an arena from malloc, freed by agm_grammar_free(). */
+agm_status agm_grammar_create(const agm_model* model, const char* text, size_t len,
+                              const agm_grammar_options* options, agm_grammar** out,
+                              agm_error* error);
+void agm_grammar_free(agm_grammar* grammar);
+
+/* Exact bytes of arena a matcher of this grammar needs. */
+agm_status agm_matcher_memory_size(const agm_grammar* grammar, size_t* bytes, agm_error* error);
+agm_status agm_matcher_init(const agm_grammar* grammar, void* arena, size_t arena_bytes,
+                            agm_matcher** out, agm_error* error);
+agm_status agm_matcher_create(const agm_grammar* grammar, agm_matcher** out, agm_error* error);
+void agm_matcher_free(agm_matcher* matcher);
+
+/* Back to the start of the grammar. prev: the token the output follows (the
+ * prompt's last token; -1: none), which decides a SentencePiece piece's
+ * leading space after BOS. */
+agm_status agm_matcher_reset(agm_matcher* matcher, int32_t prev);
+
+/* Advances over one token (its bytes after the previous token), or over
+ * bytes. AGM_ERR_ARGUMENT if the grammar does not allow them: the state is
+ * then unchanged. EOS is accepted only when agm_matcher_is_complete(), and
+ * ends the matcher (nothing is allowed after it). */
+agm_status agm_matcher_accept_token(agm_matcher* matcher, int32_t token, agm_error* error);
+agm_status agm_matcher_accept_bytes(agm_matcher* matcher, const char* bytes, size_t n,
+                                    agm_error* error);
+
+/* 1 when the output so far is a whole sentence of the grammar (EOS allowed). */
+int agm_matcher_is_complete(const agm_matcher* matcher);
+/* 1 after EOS was accepted, or when nothing can follow. */
+int agm_matcher_is_done(const agm_matcher* matcher);
+
+/* The tokens allowed next as a bitmask: bit (t % 32) of mask[t / 32] is 1
+ * when token t is allowed. words >= (vocab_size + 31) / 32. *n_allowed (may
+ * be NULL): how many bits are set. Needs a grammar with a model. */
+agm_status agm_matcher_fill_mask(agm_matcher* matcher, uint32_t* mask, size_t words,
+                                 uint32_t* n_allowed, agm_error* error);
+
+/* The bytes every continuation of the output starts with (jump-forward):
+ * writes at most cap of them to buf, *n_out their count (0 when the next
+ * byte is not forced, or the output may end here). */
+agm_status agm_matcher_forced_bytes(const agm_matcher* matcher, char* buf, size_t cap,
+                                    size_t* n_out, agm_error* error);
+
 #ifdef __cplusplus
 }
 #endif
