@@ -336,7 +336,7 @@ typedef struct agm_matcher agm_matcher;
 
 typedef struct agm_grammar_options {
     const char* root;    /* start rule (NUL-terminated); NULL: "root" */
-    uint32_t max_stacks; /* parse stacks a matcher keeps at once (ambiguity bound; default 256) */
+    uint32_t max_stacks; /* parse stacks a matcher keeps at once (ambiguity bound; default 64) */
     uint32_t max_depth;  /* nesting depth of one stack (default 128) */
 } agm_grammar_options;
 
@@ -398,7 +398,7 @@ agm_status agm_matcher_fill_mask(agm_matcher* matcher, uint32_t* mask, size_t wo
 /* The bytes every continuation of the output starts with (jump-forward):
  * writes at most cap of them to buf, *n_out their count (0 when the next
  * byte is not forced, or the output may end here). */
-agm_status agm_matcher_forced_bytes(const agm_matcher* matcher, char* buf, size_t cap,
+agm_status agm_matcher_forced_bytes(agm_matcher* matcher, char* buf, size_t cap,
                                     size_t* n_out, agm_error* error);
 
 #ifdef __cplusplus

@@ -1,0 +1,546 @@
+// The grammar and matcher calls of agmodel.h: compiling into an arena,
+// binding the vocabulary, token masks, forced bytes.
+//
+// Arena of a grammar, in order (each 8-aligned; sizes from the text and the
+// vocabulary alone, so agm_grammar_memory_size() needs no memory):
+//   agm_grammar | elems[n_elems] | rules[n_rules] | classes[n][32] |
+//   names | region: first the checks' scratch, then (the same bytes) the
+//   vocabulary: piece_off[vocab + 1], pieces, sorted[n_sorted], lcp[n_sorted]
+//
+// Masks walk the vocabulary sorted by bytes: consecutive tokens share a
+// prefix (lcp), so the stacks after that prefix are kept per depth and
+// reused; a prefix that fails rejects every token that starts with it.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "api_util.h"
+#include "grammar.h"
+#include "model.h"
+
+using agm::Error;
+using agm::ErrorKind;
+using namespace agm::gr;
+
+namespace {
+
+constexpr uint32_t kDefaultStacks = 64;
+constexpr uint32_t kDefaultDepth = 128;
+constexpr uint32_t kPoolFactor = 4;  // frames of pool per stack-and-depth slot (mask levels, closures)
+
+struct VocabCounts {
+    uint32_t vocab = 0, n_sorted = 0, max_piece = 0;
+    uint64_t piece_bytes = 0;
+    uint8_t present[32] = {0};  // bytes some token's piece contains
+};
+
+bool count_vocab(const agm_model* m, VocabCounts* vc, Error* err) {
+    agm_model_info info;
+    agm_model_get_info(m, &info);
+    if (!m->has_tokenizer) return agm::fail_as(err, ErrorKind::Argument, "grammar: the model has no tokenizer");
+    vc->vocab = info.vocab_size;
+    char buf[1024];
+    for (uint32_t t = 0; t < vc->vocab; ++t) {
+        if ((int32_t)t == info.eos_id) continue;
+        const size_t n = m->tokenizer.decode(-1, (int32_t)t, buf, sizeof buf);
+        if (n == 0) continue;
+        if (n > sizeof buf) return agm::fail(err, "grammar: token %u's piece is longer than 1024 bytes", t);
+        for (size_t i = 0; i < n; ++i) vc->present[(uint8_t)buf[i] >> 3] |= (uint8_t)(1u << ((uint8_t)buf[i] & 7));
+        vc->piece_bytes += n;
+        vc->n_sorted++;
+        if (n > vc->max_piece) vc->max_piece = (uint32_t)n;
+    }
+    return true;
+}
+
+uint64_t vocab_bytes(const VocabCounts& vc) {
+    auto up = [](uint64_t v) { return (v + 7) / 8 * 8; };
+    return up((uint64_t)(vc.vocab + 1) * 4) + up(vc.piece_bytes) + up((uint64_t)vc.n_sorted * 4) +
+           up((uint64_t)vc.n_sorted * 2);
+}
+
+struct Layout {
+    Parsed counts;
+    VocabCounts vc;
+    bool has_vocab = false;
+    uint64_t total = 0;
+};
+
+// Everything the size query needs: parse (measuring), count the vocabulary.
+bool measure(const agm_model* m, const char* text, size_t len, Layout* lay, Error* err) {
+    lay->counts = Parsed{};
+    if (!parse_gbnf(text, len, true, &lay->counts, err)) return false;
+    if (m != nullptr) {
+        if (!count_vocab(m, &lay->vc, err)) return false;
+        lay->has_vocab = true;
+    }
+    Bump b;
+    b.take(sizeof(agm_grammar));
+    b.take((size_t)lay->counts.n_elems * 4);
+    b.take((size_t)lay->counts.n_rules * sizeof(Rule));
+    b.take((size_t)lay->counts.n_classes * 32);
+    b.take(lay->counts.names_bytes);
+    const uint64_t scratch = check_scratch_bytes(lay->counts.n_elems, lay->counts.n_rules);
+    const uint64_t vb = lay->has_vocab ? vocab_bytes(lay->vc) : 0;
+    b.take((size_t)(scratch > vb ? scratch : vb));
+    lay->total = b.used + 7;  // any alignment of the arena
+    return true;
+}
+
+void fill_options(const agm_grammar_options* o, const char** root, Limits* lim) {
+    agm_grammar_options d;
+    agm_grammar_options_default(&d);
+    if (o == nullptr) o = &d;
+    *root = o->root != nullptr ? o->root : "root";
+    lim->max_stacks = o->max_stacks != 0 ? o->max_stacks : kDefaultStacks;
+    lim->max_depth = o->max_depth != 0 ? o->max_depth : kDefaultDepth;
+}
+
+// The tokens' pieces, sorted by bytes, into the region.
+void build_vocab(agm_grammar* g, const VocabCounts& vc, uint8_t* region) {
+    const agm_model* m = g->model;
+    agm_model_info info;
+    agm_model_get_info(m, &info);
+    auto up = [](uint64_t v) { return (size_t)((v + 7) / 8 * 8); };
+    uint32_t* off = reinterpret_cast<uint32_t*>(region);
+    uint8_t* pieces = region + up((uint64_t)(vc.vocab + 1) * 4);
+    uint32_t* sorted = reinterpret_cast<uint32_t*>(pieces + up(vc.piece_bytes));
+    uint16_t* lcp = reinterpret_cast<uint16_t*>(reinterpret_cast<uint8_t*>(sorted) + up((uint64_t)vc.n_sorted * 4));
+    uint32_t at = 0, ns = 0;
+    for (uint32_t t = 0; t < vc.vocab; ++t) {
+        off[t] = at;
+        if ((int32_t)t == info.eos_id) continue;
+        const size_t n = m->tokenizer.decode(-1, (int32_t)t, reinterpret_cast<char*>(pieces + at), vc.piece_bytes - at);
+        if (n == 0) continue;
+        at += (uint32_t)n;
+        sorted[ns++] = t;
+    }
+    off[vc.vocab] = at;
+    std::sort(sorted, sorted + ns, [&](uint32_t a, uint32_t b) {
+        const uint32_t la = off[a + 1] - off[a], lb = off[b + 1] - off[b];
+        const int c = std::memcmp(pieces + off[a], pieces + off[b], la < lb ? la : lb);
+        return c != 0 ? c < 0 : (la != lb ? la < lb : a < b);
+    });
+    for (uint32_t i = 0; i < ns; ++i) {
+        uint32_t c = 0;
+        if (i > 0) {
+            const uint8_t* a = pieces + off[sorted[i - 1]];
+            const uint8_t* b = pieces + off[sorted[i]];
+            const uint32_t la = off[sorted[i - 1] + 1] - off[sorted[i - 1]], lb = off[sorted[i] + 1] - off[sorted[i]];
+            const uint32_t mx = la < lb ? la : lb;
+            while (c < mx && a[c] == b[c]) ++c;
+        }
+        lcp[i] = (uint16_t)c;
+    }
+    for (uint32_t b = 0, i = 0; b <= 256; ++b) {
+        while (i < ns && pieces[off[sorted[i]]] < b) ++i;
+        g->first[b] = i;
+    }
+    g->first[256] = ns;
+    g->piece_off = off;
+    g->pieces = pieces;
+    g->sorted = sorted;
+    g->lcp = lcp;
+    g->n_sorted = ns;
+    g->vocab = vc.vocab;
+    g->max_piece = vc.max_piece;
+    g->eos = info.eos_id;
+    g->bos = info.bos_id;
+    g->bos_drops_space = m->tokenizer.kind() == AGM_TOKENIZER_SPM_BPE;
+}
+
+agm_status compile(const agm_model* m, const char* text, size_t len, const agm_grammar_options* o, void* arena,
+                   size_t arena_bytes, agm_grammar** out, agm_error* error) {
+    Error err;
+    Layout lay;
+    if (!measure(m, text, len, &lay, &err)) return agm::report(err, error);
+    if (arena_bytes < lay.total) {
+        agm::fail_as(&err, ErrorKind::Argument, "grammar: needs an arena of %llu bytes, got %zu",
+                     (unsigned long long)lay.total, arena_bytes);
+        agm::report(err, error);
+        return AGM_ERR_BUFFER;
+    }
+    const uintptr_t base = (reinterpret_cast<uintptr_t>(arena) + 7) / 8 * 8;
+    Bump b;
+    b.base = reinterpret_cast<uint8_t*>(base);
+    b.cap = arena_bytes - (base - reinterpret_cast<uintptr_t>(arena));
+    agm_grammar* g = new (b.take(sizeof(agm_grammar))) agm_grammar();
+    g->model = m;
+    Parsed& p = g->g;
+    p = lay.counts;  // the capacities for the building pass
+    p.elems = static_cast<uint32_t*>(b.take((size_t)p.n_elems * 4));
+    p.rules = static_cast<Rule*>(b.take((size_t)p.n_rules * sizeof(Rule)));
+    p.classes = static_cast<uint8_t(*)[32]>(b.take((size_t)p.n_classes * 32));
+    p.names = static_cast<char*>(b.take(p.names_bytes));
+    const uint64_t scratch = check_scratch_bytes(p.n_elems, p.n_rules);
+    const uint64_t vb = lay.has_vocab ? vocab_bytes(lay.vc) : 0;
+    uint8_t* region = static_cast<uint8_t*>(b.take((size_t)(scratch > vb ? scratch : vb)));
+    const char* root;
+    fill_options(o, &root, &g->limits);
+    if (!parse_gbnf(text, len, false, &p, &err) || !resolve_and_check(text, len, root, lay.has_vocab ? lay.vc.present : nullptr, &p, region, &g->root, &err)) {
+        g->~agm_grammar();
+        return agm::report(err, error);
+    }
+    if (lay.has_vocab) build_vocab(g, lay.vc, region);
+    g->arena_bytes = (size_t)lay.total;
+    *out = g;
+    return AGM_OK;
+}
+
+size_t pool_frames(const Limits& l) { return (size_t)l.max_stacks * (l.max_depth + 1) * kPoolFactor; }
+
+uint64_t matcher_bytes(const agm_grammar* g) {
+    Bump b;
+    b.take(sizeof(agm_matcher));
+    b.take(pool_frames(g->limits) * sizeof(Frame));
+    b.take((size_t)(g->max_piece + 1) * sizeof(Set));
+    return b.used + 7;
+}
+
+// The bytes of token t after m->prev (a SentencePiece piece after BOS
+// loses its leading space). n 0: the token has none.
+const uint8_t* token_bytes(const agm_matcher* m, int32_t t, uint32_t* n) {
+    const agm_grammar* g = m->grammar;
+    const uint8_t* p = g->pieces + g->piece_off[t];
+    *n = g->piece_off[t + 1] - g->piece_off[t];
+    if (*n > 0 && g->bos_drops_space && m->prev >= 0 && m->prev == g->bos && p[0] == ' ') {
+        ++p;
+        --*n;
+    }
+    return p;
+}
+
+// Advances a copy of the current set over bytes[n] into the pool after it.
+// The result (out) is at the current set's end; the current set is intact.
+bool walk(agm_matcher* m, const uint8_t* bytes, size_t n, Set* out, size_t* failed_at, Error* err) {
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    Set s = m->cur;
+    pool.top = m->cur.end;
+    *failed_at = SIZE_MAX;
+    for (size_t i = 0; i < n; ++i) {
+        Set next;
+        if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, s, bytes[i], &pool, &next, err))
+            return false;
+        if (next.n == 0) {
+            *failed_at = i;
+            return true;
+        }
+        if (s.begin != m->cur.begin) {  // keep the work right after the current set
+            std::memmove(pool.f + m->cur.end, pool.f + next.begin, (next.end - next.begin) * sizeof(Frame));
+            next.end = m->cur.end + (next.end - next.begin);
+            next.begin = m->cur.end;
+            pool.top = next.end;
+        }
+        s = next;
+    }
+    *out = s;
+    return true;
+}
+
+bool top_accepts_byte(const agm_grammar* g, const Pool& pool, const Set& s, uint8_t b) {
+    for (uint32_t o = s.begin; o < s.end; o += 1 + pool.f[o].pos) {
+        const uint32_t d = pool.f[o].pos;
+        if (d > 0 && terminal_accepts(g->g.classes, g->g.elems[pool.f[o + d].pos], b)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+bool agm::gr::matcher_try_bytes(agm_matcher* m, const uint8_t* bytes, size_t n, bool* allowed, Error* err) {
+    Set s;
+    size_t bad;
+    const bool ok = walk(m, bytes, n, &s, &bad, err);
+    m->pool.top = m->cur.end;
+    *allowed = ok && bad == SIZE_MAX;
+    return ok;
+}
+
+extern "C" {
+
+void agm_grammar_options_default(agm_grammar_options* o) {
+    o->root = nullptr;
+    o->max_stacks = kDefaultStacks;
+    o->max_depth = kDefaultDepth;
+}
+
+agm_status agm_grammar_memory_size(const agm_model* m, const char* text, size_t len, const agm_grammar_options* o,
+                                   size_t* bytes, agm_error* error) {
+    if (bytes == nullptr) return agm::report_arg(error, "agm_grammar_memory_size: bytes is NULL");
+    Error err;
+    Layout lay;
+    if (!measure(m, text, len, &lay, &err)) return agm::report(err, error);
+    if (lay.total > SIZE_MAX / 2) return agm::report_arg(error, "grammar: too large for this system", AGM_ERR_NO_MEMORY);
+    (void)o;
+    *bytes = (size_t)lay.total;
+    return AGM_OK;
+}
+
+agm_status agm_grammar_init(const agm_model* m, const char* text, size_t len, const agm_grammar_options* o,
+                            void* arena, size_t arena_bytes, agm_grammar** out, agm_error* error) {
+    if (out == nullptr || arena == nullptr) return agm::report_arg(error, "agm_grammar_init: NULL argument");
+    *out = nullptr;
+    return compile(m, text, len, o, arena, arena_bytes, out, error);
+}
+
+agm_status agm_grammar_create(const agm_model* m, const char* text, size_t len, const agm_grammar_options* o,
+                              agm_grammar** out, agm_error* error) {
+    if (out == nullptr) return agm::report_arg(error, "agm_grammar_create: out is NULL");
+    *out = nullptr;
+    size_t bytes;
+    agm_status st = agm_grammar_memory_size(m, text, len, o, &bytes, error);
+    if (st != AGM_OK) return st;
+    void* block = std::malloc(bytes);
+    if (block == nullptr) return agm::report_arg(error, "grammar: cannot allocate its arena", AGM_ERR_NO_MEMORY);
+    st = agm_grammar_init(m, text, len, o, block, bytes, out, error);
+    if (st != AGM_OK) {
+        std::free(block);
+        return st;
+    }
+    (*out)->owned_block = block;
+    return AGM_OK;
+}
+
+void agm_grammar_free(agm_grammar* g) {
+    if (g == nullptr) return;
+    void* block = g->owned_block;
+    g->~agm_grammar();
+    std::free(block);
+}
+
+agm_status agm_matcher_memory_size(const agm_grammar* g, size_t* bytes, agm_error* error) {
+    if (g == nullptr || bytes == nullptr) return agm::report_arg(error, "agm_matcher_memory_size: NULL argument");
+    *bytes = (size_t)matcher_bytes(g);
+    return AGM_OK;
+}
+
+agm_status agm_matcher_init(const agm_grammar* g, void* arena, size_t arena_bytes, agm_matcher** out,
+                            agm_error* error) {
+    if (g == nullptr || arena == nullptr || out == nullptr)
+        return agm::report_arg(error, "agm_matcher_init: NULL argument");
+    *out = nullptr;
+    const uint64_t need = matcher_bytes(g);
+    if (arena_bytes < need) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument, "matcher: needs an arena of %llu bytes, got %zu",
+                     (unsigned long long)need, arena_bytes);
+        agm::report(err, error);
+        return AGM_ERR_BUFFER;
+    }
+    const uintptr_t base = (reinterpret_cast<uintptr_t>(arena) + 7) / 8 * 8;
+    Bump b;
+    b.base = reinterpret_cast<uint8_t*>(base);
+    b.cap = arena_bytes - (base - reinterpret_cast<uintptr_t>(arena));
+    agm_matcher* m = new (b.take(sizeof(agm_matcher))) agm_matcher();
+    m->grammar = g;
+    m->pool.cap = (uint32_t)pool_frames(g->limits);
+    m->pool.f = static_cast<Frame*>(b.take((size_t)m->pool.cap * sizeof(Frame)));
+    m->levels = static_cast<Set*>(b.take((size_t)(g->max_piece + 1) * sizeof(Set)));
+    m->arena_bytes = (size_t)need;
+    Error err;
+    if (!initial_set(g->g.elems, g->g.rules, g->root, g->limits, &m->pool, &m->cur, &err)) {
+        m->~agm_matcher();
+        return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
+    }
+    *out = m;
+    return AGM_OK;
+}
+
+agm_status agm_matcher_create(const agm_grammar* g, agm_matcher** out, agm_error* error) {
+    if (g == nullptr || out == nullptr) return agm::report_arg(error, "agm_matcher_create: NULL argument");
+    *out = nullptr;
+    const size_t bytes = (size_t)matcher_bytes(g);
+    void* block = std::malloc(bytes);
+    if (block == nullptr) return agm::report_arg(error, "matcher: cannot allocate its arena", AGM_ERR_NO_MEMORY);
+    const agm_status st = agm_matcher_init(g, block, bytes, out, error);
+    if (st != AGM_OK) {
+        std::free(block);
+        return st;
+    }
+    (*out)->owned_block = block;
+    return AGM_OK;
+}
+
+void agm_matcher_free(agm_matcher* m) {
+    if (m == nullptr) return;
+    void* block = m->owned_block;
+    m->~agm_matcher();
+    std::free(block);
+}
+
+agm_status agm_matcher_reset(agm_matcher* m, int32_t prev) {
+    if (m == nullptr) return AGM_ERR_ARGUMENT;
+    const agm_grammar* g = m->grammar;
+    m->pool.top = 0;
+    m->done = false;
+    m->prev = prev;
+    Error err;
+    if (!initial_set(g->g.elems, g->g.rules, g->root, g->limits, &m->pool, &m->cur, &err)) {
+        m->cur = Set{};
+        return AGM_ERR_BUFFER;
+    }
+    return AGM_OK;
+}
+
+agm_status agm_matcher_accept_bytes(agm_matcher* m, const char* bytes, size_t n, agm_error* error) {
+    if (m == nullptr || (bytes == nullptr && n > 0)) return agm::report_arg(error, "agm_matcher_accept_bytes: NULL argument");
+    if (m->done && n > 0) return agm::report_arg(error, "grammar: the output has ended (EOS was accepted)");
+    Error err;
+    Set s;
+    size_t bad;
+    if (!walk(m, reinterpret_cast<const uint8_t*>(bytes), n, &s, &bad, &err)) {
+        m->pool.top = m->cur.end;
+        return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
+    }
+    if (bad != SIZE_MAX) {
+        m->pool.top = m->cur.end;
+        agm::fail_as(&err, ErrorKind::Argument, "grammar: byte 0x%02X at offset %zu is not allowed here",
+                     (unsigned)(uint8_t)bytes[bad], bad);
+        return agm::report(err, error);
+    }
+    if (n > 0) {
+        std::memmove(m->pool.f, m->pool.f + s.begin, (s.end - s.begin) * sizeof(Frame));
+        m->cur = Set{0, s.end - s.begin, s.n, s.complete};
+    }
+    m->pool.top = m->cur.end;
+    return AGM_OK;
+}
+
+agm_status agm_matcher_accept_token(agm_matcher* m, int32_t token, agm_error* error) {
+    if (m == nullptr) return agm::report_arg(error, "agm_matcher_accept_token: NULL argument");
+    const agm_grammar* g = m->grammar;
+    if (g->model == nullptr) return agm::report_arg(error, "grammar: compiled without a model: no tokens");
+    if (token < 0 || (uint32_t)token >= g->vocab) return agm::report_arg(error, "grammar: token outside the vocabulary");
+    if (m->done) return agm::report_arg(error, "grammar: the output has ended (EOS was accepted)");
+    if (token == g->eos) {
+        if (!m->cur.complete) return agm::report_arg(error, "grammar: EOS is not allowed: the output is not complete");
+        m->done = true;
+        m->prev = token;
+        return AGM_OK;
+    }
+    uint32_t n;
+    const uint8_t* p = token_bytes(m, token, &n);
+    if (n == 0) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument, "grammar: token %d has no bytes (a control token)", token);
+        return agm::report(err, error);
+    }
+    const agm_status st = agm_matcher_accept_bytes(m, reinterpret_cast<const char*>(p), n, error);
+    if (st == AGM_OK) m->prev = token;
+    return st;
+}
+
+int agm_matcher_is_complete(const agm_matcher* m) { return m != nullptr && !m->done && m->cur.complete ? 1 : 0; }
+
+int agm_matcher_is_done(const agm_matcher* m) {
+    return m == nullptr || m->done || (m->cur.n == 1 && m->cur.complete) || m->cur.n == 0 ? 1 : 0;
+}
+
+agm_status agm_matcher_fill_mask(agm_matcher* m, uint32_t* mask, size_t words, uint32_t* n_allowed,
+                                 agm_error* error) {
+    if (m == nullptr || mask == nullptr) return agm::report_arg(error, "agm_matcher_fill_mask: NULL argument");
+    const agm_grammar* g = m->grammar;
+    if (g->model == nullptr) return agm::report_arg(error, "grammar: compiled without a model: no token masks");
+    if (words < (g->vocab + 31) / 32) return agm::report_arg(error, "agm_matcher_fill_mask: the mask is too short", AGM_ERR_BUFFER);
+    std::memset(mask, 0, words * 4);
+    uint32_t count = 0;
+    if (n_allowed != nullptr) *n_allowed = 0;
+    if (m->done) return AGM_OK;
+    auto allow = [&](uint32_t t) {
+        mask[t >> 5] |= 1u << (t & 31);
+        ++count;
+    };
+    if (m->cur.complete && g->eos >= 0) allow((uint32_t)g->eos);
+    Pool& pool = m->pool;
+    Error err;
+    if (g->bos_drops_space && m->prev >= 0 && m->prev == g->bos) {
+        // After BOS the pieces differ from the sorted ones: each token alone.
+        for (uint32_t i = 0; i < g->n_sorted; ++i) {
+            uint32_t n;
+            const uint8_t* p = token_bytes(m, (int32_t)g->sorted[i], &n);
+            Set s;
+            size_t bad;
+            if (n == 0) continue;
+            if (!walk(m, p, n, &s, &bad, &err)) {
+                pool.top = m->cur.end;
+                return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
+            }
+            if (bad == SIZE_MAX) allow(g->sorted[i]);
+        }
+        pool.top = m->cur.end;
+        if (n_allowed != nullptr) *n_allowed = count;
+        return AGM_OK;
+    }
+    Set* lv = m->levels;
+    lv[0] = m->cur;
+    for (uint32_t b = 0; b < 256; ++b) {
+        if (g->first[b] == g->first[b + 1] || !top_accepts_byte(g, pool, m->cur, (uint8_t)b)) continue;
+        uint32_t k = 0, failed = 0;  // levels valid on the current path; depth of the last failure
+        for (uint32_t i = g->first[b]; i < g->first[b + 1]; ++i) {
+            const uint32_t t = g->sorted[i];
+            const uint8_t* p = g->pieces + g->piece_off[t];
+            const uint32_t n = g->piece_off[t + 1] - g->piece_off[t];
+            const uint32_t common = i == g->first[b] ? 0 : g->lcp[i];
+            if (failed != 0 && common >= failed) continue;  // starts with the prefix that failed
+            failed = 0;
+            if (k > common) k = common;
+            pool.top = lv[k].end;
+            bool ok = true;
+            while (k < n) {
+                if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, lv[k], p[k], &pool, &lv[k + 1],
+                                 &err)) {
+                    pool.top = m->cur.end;
+                    return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
+                }
+                if (lv[k + 1].n == 0) {
+                    failed = k + 1;
+                    ok = false;
+                    break;
+                }
+                ++k;
+            }
+            if (ok) allow(t);
+        }
+    }
+    pool.top = m->cur.end;
+    if (n_allowed != nullptr) *n_allowed = count;
+    return AGM_OK;
+}
+
+agm_status agm_matcher_forced_bytes(agm_matcher* m, char* buf, size_t cap, size_t* n_out, agm_error* error) {
+    if (m == nullptr || n_out == nullptr || (buf == nullptr && cap > 0))
+        return agm::report_arg(error, "agm_matcher_forced_bytes: NULL argument");
+    *n_out = 0;
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    Set s = m->cur;
+    pool.top = m->cur.end;
+    size_t n = 0;
+    Error err;
+    while (n < cap && !m->done && !s.complete && s.n > 0) {
+        uint8_t bits[32] = {0};
+        for (uint32_t o = s.begin; o < s.end; o += 1 + pool.f[o].pos) {
+            const uint32_t d = pool.f[o].pos;
+            const uint32_t e = g->g.elems[pool.f[o + d].pos];
+            for (uint32_t c = 0; c < 256; ++c)
+                if (terminal_accepts(g->g.classes, e, (uint8_t)c)) bits[c >> 3] |= (uint8_t)(1u << (c & 7));
+        }
+        int only = -1;
+        uint32_t count = 0;
+        for (uint32_t c = 0; c < 256; ++c)
+            if ((bits[c >> 3] >> (c & 7)) & 1) only = (int)c, ++count;
+        if (count != 1) break;
+        Set next;
+        if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, s, (uint8_t)only, &pool, &next, &err)) break;
+        buf[n++] = (char)only;
+        s = next;
+    }
+    pool.top = m->cur.end;
+    *n_out = n;
+    return AGM_OK;
+}
+
+}  // extern "C"

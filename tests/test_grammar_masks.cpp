@@ -1,0 +1,1 @@
+// Token masks against the brute-force check (filled in below).
