@@ -401,6 +401,18 @@ agm_status agm_matcher_fill_mask(agm_matcher* matcher, uint32_t* mask, size_t wo
 agm_status agm_matcher_forced_bytes(agm_matcher* matcher, char* buf, size_t cap,
                                     size_t* n_out, agm_error* error);
 
+/* Jump-forward: the tokens that write the forced bytes (as
+ * agm_matcher_forced_bytes finds them, up to 256), chosen by this library,
+ * not sampled: at each point the longest vocabulary token that is a prefix
+ * of the bytes still forced. Writes at most cap ids, *n_out their count (0:
+ * nothing is forced, or the output follows BOS). The matcher is not
+ * advanced: feed the tokens to the session and to agm_matcher_accept_token.
+ * The model would not always have chosen these tokens (it might have
+ * written the forced text with a token that also starts what follows);
+ * docs/structured-output.md measures the difference. */
+agm_status agm_matcher_forced_tokens(agm_matcher* matcher, int32_t* tokens, size_t cap, size_t* n_out,
+                                     agm_error* error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -543,4 +543,49 @@ agm_status agm_matcher_forced_bytes(agm_matcher* m, char* buf, size_t cap, size_
     return AGM_OK;
 }
 
+agm_status agm_matcher_forced_tokens(agm_matcher* m, int32_t* tokens, size_t cap, size_t* n_out, agm_error* error) {
+    if (m == nullptr || n_out == nullptr || (tokens == nullptr && cap > 0))
+        return agm::report_arg(error, "agm_matcher_forced_tokens: NULL argument");
+    *n_out = 0;
+    const agm_grammar* g = m->grammar;
+    if (g->model == nullptr) return agm::report_arg(error, "grammar: compiled without a model: no tokens");
+    if (g->bos_drops_space && m->prev >= 0 && m->prev == g->bos) return AGM_OK;
+    char forced[256];
+    size_t nf = 0;
+    const agm_status st = agm_matcher_forced_bytes(m, forced, sizeof forced, &nf, error);
+    if (st != AGM_OK) return st;
+    const uint8_t* b = reinterpret_cast<const uint8_t*>(forced);
+    size_t i = 0, n = 0;
+    while (i < nf && n < cap) {
+        // The longest token that is a prefix of b[i..]: binary search for each length.
+        int32_t best = -1;
+        uint32_t best_len = 0;
+        const uint32_t left = (uint32_t)(nf - i);
+        for (uint32_t len = left < g->max_piece ? left : g->max_piece; len > 0 && best < 0; --len) {
+            uint32_t lo = g->first[b[i]], hi = g->first[b[i] + 1];
+            while (lo < hi) {  // the first sorted token >= b[i..i+len)
+                const uint32_t mid = lo + (hi - lo) / 2;
+                const uint32_t t = g->sorted[mid];
+                const uint32_t tl = g->piece_off[t + 1] - g->piece_off[t];
+                const int c = std::memcmp(g->pieces + g->piece_off[t], b + i, tl < len ? tl : len);
+                if (c < 0 || (c == 0 && tl < len)) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo < g->first[b[i] + 1]) {
+                const uint32_t t = g->sorted[lo];
+                if (g->piece_off[t + 1] - g->piece_off[t] == len &&
+                    std::memcmp(g->pieces + g->piece_off[t], b + i, len) == 0) {
+                    best = (int32_t)t;
+                    best_len = len;
+                }
+            }
+        }
+        if (best < 0) break;  // no token writes this byte: the model samples from here
+        tokens[n++] = best;
+        i += best_len;
+    }
+    *n_out = n;
+    return AGM_OK;
+}
+
 }  // extern "C"
