@@ -297,3 +297,61 @@ TEST_CASE("heap calls: a byte-level BPE model (GPT-2 vocabulary) in arenas makes
     prompt += " and then";
     check_model(buf.p, file.size(), prompt.c_str(), 1024);
 }
+
+TEST_CASE("heap calls: a grammar and its matcher in arenas make none, at init or after") {
+    std::vector<uint8_t> bytes;
+    REQUIRE(agm_test::read_file(agm_test::bundled_model(), &bytes));
+    Aligned buf(bytes);
+    agm_error e;
+    size_t mb = 0;
+    REQUIRE(agm_model_memory_size(buf.p, bytes.size(), nullptr, &mb, &e) == AGM_OK);
+    std::vector<uint64_t> marena(mb / 8 + 1);
+    agm_model* model = nullptr;
+    REQUIRE(agm_model_init(buf.p, bytes.size(), nullptr, marena.data(), mb, &model, &e) == AGM_OK);
+    const char* gbnf =
+        "root ::= \"{\\\"zone\\\":\" [1-9] \",\\\"level\\\":\" (\"low\" | \"ok\" | \"high\") "
+        "\",\\\"note\\\":\\\"\" [a-z ]{0,16} \"\\\"}\"";
+    size_t gb = 0;
+    REQUIRE(agm_grammar_memory_size(model, gbnf, std::strlen(gbnf), nullptr, &gb, &e) == AGM_OK);
+    std::vector<uint64_t> garena(gb / 8 + 1), tarena(1 << 17);
+    std::vector<uint32_t> mask(16);
+    int32_t forced[32];
+    size_t n_forced = 0, tb = 0;
+    uint32_t allowed[64] = {0};
+    agm_status st[8] = {AGM_OK};
+    int steps = 0;
+    start();
+    agm_grammar* g = nullptr;
+    agm_matcher* m = nullptr;
+    st[0] = agm_grammar_init(model, gbnf, std::strlen(gbnf), nullptr, garena.data(), gb, &g, &e);
+    if (st[0] == AGM_OK) st[1] = agm_matcher_memory_size(g, &tb, &e);
+    if (st[1] == AGM_OK && tb <= tarena.size() * 8) st[2] = agm_matcher_init(g, tarena.data(), tb, &m, &e);
+    const long init_calls = stop();
+    REQUIRE(st[0] == AGM_OK);
+    REQUIRE(st[1] == AGM_OK);
+    REQUIRE(tb <= tarena.size() * 8);
+    REQUIRE(st[2] == AGM_OK);
+    start();
+    for (int run = 0; run < 3; ++run) {
+        agm_matcher_reset(m, 300);
+        while (steps < 60 && !agm_matcher_is_done(m)) {
+            agm_matcher_forced_tokens(m, forced, 32, &n_forced, &e);
+            for (size_t i = 0; i < n_forced; ++i) agm_matcher_accept_token(m, forced[i], &e);
+            if (agm_matcher_is_done(m)) break;
+            agm_matcher_fill_mask(m, mask.data(), mask.size(), &allowed[steps], &e);
+            int32_t pick = -1;  // the first allowed token
+            for (uint32_t t = 0; t < 512 && pick < 0; ++t)
+                if ((mask[t >> 5] >> (t & 31)) & 1) pick = (int32_t)t;
+            if (pick < 0 || agm_matcher_accept_token(m, pick, &e) != AGM_OK) break;
+            ++steps;
+        }
+    }
+    const long after_calls = stop();
+    MESSAGE("heap calls during grammar and matcher init in arenas: " << init_calls);
+    MESSAGE("heap calls after init (3 runs: forced tokens, masks, accepts; " << steps << " sampled steps): "
+                                                                          << after_calls);
+    CHECK(init_calls == 0);
+    CHECK(after_calls == 0);
+    CHECK(steps > 3);
+    agm_model_close(model);
+}
