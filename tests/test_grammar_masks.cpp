@@ -101,18 +101,21 @@ std::vector<uint32_t> brute_mask(agm_matcher* mt, const agm_model* model, int32_
 }
 
 struct WalkStats {
-    uint64_t steps = 0, allowed = 0, walks = 0;
-    double mask_s = 0;
+    uint64_t steps = 0, allowed = 0, walks = 0, hits = 0, misses = 0;
+    double mask_s = 0, worst_s = 0;
 };
 
 // Random walks: at each step the mask must equal the brute-force one; then
 // a random allowed token (EOS only after min_len steps) is accepted.
 void walks(const agm_model* model, const char* grammar, int n_walks, int max_steps, int32_t first_prev,
-           WalkStats* st) {
+           WalkStats* st, uint32_t mask_cache = 8) {
     agm_grammar* g = nullptr;
     agm_matcher* mt = nullptr;
     agm_error e;
-    REQUIRE_MESSAGE(agm_grammar_create(model, grammar, std::strlen(grammar), nullptr, &g, &e) == AGM_OK, e.message);
+    agm_grammar_options o;
+    agm_grammar_options_default(&o);
+    o.mask_cache = mask_cache;
+    REQUIRE_MESSAGE(agm_grammar_create(model, grammar, std::strlen(grammar), &o, &g, &e) == AGM_OK, e.message);
     REQUIRE_MESSAGE(agm_matcher_create(g, &mt, &e) == AGM_OK, e.message);
     agm_model_info info;
     agm_model_get_info(model, &info);
@@ -127,7 +130,9 @@ void walks(const agm_model* model, const char* grammar, int n_walks, int max_ste
             uint32_t n_allowed = 0;
             const auto t0 = std::chrono::steady_clock::now();
             REQUIRE_MESSAGE(agm_matcher_fill_mask(mt, mask.data(), words, &n_allowed, &e) == AGM_OK, e.message);
-            st->mask_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            st->mask_s += dt;
+            if (dt > st->worst_s) st->worst_s = dt;
             const std::vector<uint32_t> want = brute_mask(mt, model, prev);
             INFO("walk " << w << " step " << step);
             REQUIRE(mask == want);
@@ -147,6 +152,8 @@ void walks(const agm_model* model, const char* grammar, int n_walks, int max_ste
         }
         ++st->walks;
     }
+    st->hits += mt->cache_hits;
+    st->misses += mt->cache_misses;
     agm_matcher_free(mt);
     agm_grammar_free(g);
 }
@@ -161,6 +168,15 @@ bool under_emulation() {
 
 }  // namespace
 
+void report(const char* what, const char* name, uint32_t cache, const WalkStats& st) {
+    const std::string cached = cache ? " (mask cache " + std::to_string(cache) + ")" : " (no mask cache)";
+    MESSAGE(std::string(what) << " " << std::string(name) << cached
+                 << ": " << st.walks << " walks, " << st.steps << " steps equal the brute force, "
+                 << (st.steps ? st.allowed / st.steps : 0) << " tokens allowed per step on average, "
+                 << (st.steps ? st.mask_s * 1e3 / st.steps : 0) << " ms per mask (worst " << st.worst_s * 1e3 << "), cache hits " << st.hits
+                 << " misses " << st.misses);
+}
+
 TEST_CASE("grammar masks: the bundled SentencePiece model, every step equals the brute-force check") {
     Model md;
     open_bundled(&md);
@@ -168,14 +184,14 @@ TEST_CASE("grammar masks: the bundled SentencePiece model, every step equals the
     agm_model_get_info(md.m, &info);
     const char* grammars[] = {kJson, kReport, kUtf8};
     const char* names[] = {"json", "report", "utf8"};
-    for (int i = 0; i < 3; ++i) {
-        WalkStats st;
-        walks(md.m, grammars[i], 6, 40, 300 /* after a prompt token */, &st);
-        walks(md.m, grammars[i], 2, 10, info.bos_id /* an empty prompt: pieces lose their leading space */, &st);
-        MESSAGE("spm 512 " << std::string(names[i]) << ": " << st.walks << " walks, " << st.steps << " steps equal the brute force, "
-                           << (st.steps ? st.allowed / st.steps : 0) << " tokens allowed per step on average, "
-                           << (st.steps ? st.mask_s * 1e3 / st.steps : 0) << " ms per mask");
-    }
+    for (uint32_t cache : {8u, 0u})
+        for (int i = 0; i < 3; ++i) {
+            WalkStats st;
+            walks(md.m, grammars[i], 6, 40, 300 /* after a prompt token */, &st, cache);
+            walks(md.m, grammars[i], 2, 10, info.bos_id /* an empty prompt: pieces lose their leading space */, &st,
+                  cache);
+            report("spm 512", names[i], cache, st);
+        }
 }
 
 TEST_CASE("grammar masks: a GPT-2 byte-level BPE model, every step equals the brute-force check") {
@@ -184,14 +200,12 @@ TEST_CASE("grammar masks: a GPT-2 byte-level BPE model, every step equals the br
     const char* grammars[] = {kJson, kReport, kUtf8};
     const char* names[] = {"json", "report", "utf8"};
     const int n_walks = under_emulation() ? 1 : 3;
-    for (int i = 0; i < 3; ++i) {
-        WalkStats st;
-        walks(md.m, grammars[i], n_walks, under_emulation() ? 12 : 30, 0, &st);
-        MESSAGE("bpe 50257 " << std::string(names[i]) << ": " << st.walks << " walks, " << st.steps
-                             << " steps equal the brute force, " << (st.steps ? st.allowed / st.steps : 0)
-                             << " tokens allowed per step on average, "
-                             << (st.steps ? st.mask_s * 1e3 / st.steps : 0) << " ms per mask");
-    }
+    for (uint32_t cache : {8u, 0u})
+        for (int i = 0; i < 3; ++i) {
+            WalkStats st;
+            walks(md.m, grammars[i], n_walks, under_emulation() ? 12 : 30, 0, &st, cache);
+            report("bpe 50257", names[i], cache, st);
+        }
 }
 
 TEST_CASE("grammar masks: the vocabulary check refuses what no token can write") {

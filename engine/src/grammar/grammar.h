@@ -124,10 +124,18 @@ struct Frame {
 
 // The frame pool of a matcher. A set is a run of items; an item is a
 // header frame {depth, hash} followed by depth frames, bottom first.
+// Records, while a mask-cache entry is computed, which counts of the
+// entry's bottom frame (a REPEAT) give the same expansions: every test of
+// its count x against min and max must come out the same for x + delta.
+struct Probe {
+    int64_t lo = INT64_MIN / 4, hi = INT64_MAX / 4;  // the deltas that keep every test's outcome
+};
+
 struct Pool {
     Frame* f = nullptr;
     uint32_t cap = 0;
     uint32_t top = 0;
+    Probe* probe = nullptr;  // set while a cache entry is computed
 };
 
 struct Set {
@@ -180,9 +188,34 @@ struct agm_grammar {
     uint32_t n_sorted = 0;
     uint32_t first[257] = {0};            // sorted[first[b] .. first[b+1]) start with byte b
     uint32_t max_piece = 0;
+    uint32_t cache_entries = 0;           // matcher mask-cache entries (0: off)
     size_t arena_bytes = 0;
     void* owned_block = nullptr;
 };
+
+namespace agm {
+namespace gr {
+
+constexpr uint32_t kKeyFrames = 16;  // frames of a mask-cache key at most
+
+// A mask-cache entry: what the top of a stack allows whatever lies below
+// it. The key is the stack's top frames down to the nearest REPEAT frame;
+// the REPEAT's count may differ within [lo, hi] (a Probe found the
+// expansions alike there). accepted: tokens written entirely within the
+// key; uncertain: tokens that reach below the key, checked against the
+// whole stack each time.
+struct CacheEntry {
+    bool used = false;
+    uint32_t key_len = 0;
+    Frame key[kKeyFrames];
+    int64_t lo = 0, hi = 0;
+    uint32_t stamp = 0;
+    uint32_t* accepted = nullptr;   // [words]
+    uint32_t* uncertain = nullptr;  // [words]
+};
+
+}  // namespace gr
+}  // namespace agm
 
 // A matcher: the current set of stacks at the start of its pool.
 struct agm_matcher {
@@ -191,8 +224,11 @@ struct agm_matcher {
     agm::gr::Set cur;
     int32_t prev = -1;        // the last token (decides the SentencePiece space after BOS)
     bool done = false;        // EOS accepted
-    uint32_t* level_end = nullptr;  // [max_piece + 1] fill_mask's trie levels
-    agm::gr::Set* levels = nullptr; // [max_piece + 1]
+    agm::gr::Set* levels = nullptr;  // [max_piece + 1] fill_mask's trie levels
+    uint8_t* bottom = nullptr;       // [max_piece + 1] whether levels 1..k reached below a cache key
+    agm::gr::CacheEntry* cache = nullptr;  // [grammar->cache_entries]
+    uint32_t stamp = 0;
+    uint64_t cache_hits = 0, cache_misses = 0;
     size_t arena_bytes = 0;
     void* owned_block = nullptr;
 };

@@ -28,6 +28,7 @@ namespace {
 
 constexpr uint32_t kDefaultStacks = 64;
 constexpr uint32_t kDefaultDepth = 128;
+constexpr uint32_t kDefaultCache = 8;
 constexpr uint32_t kPoolFactor = 4;  // frames of pool per stack-and-depth slot (mask levels, closures)
 
 struct VocabCounts {
@@ -89,13 +90,14 @@ bool measure(const agm_model* m, const char* text, size_t len, Layout* lay, Erro
     return true;
 }
 
-void fill_options(const agm_grammar_options* o, const char** root, Limits* lim) {
+void fill_options(const agm_grammar_options* o, const char** root, Limits* lim, uint32_t* cache) {
     agm_grammar_options d;
     agm_grammar_options_default(&d);
     if (o == nullptr) o = &d;
     *root = o->root != nullptr ? o->root : "root";
     lim->max_stacks = o->max_stacks != 0 ? o->max_stacks : kDefaultStacks;
     lim->max_depth = o->max_depth != 0 ? o->max_depth : kDefaultDepth;
+    *cache = o->mask_cache;
 }
 
 // The tokens' pieces, sorted by bytes, into the region.
@@ -178,12 +180,16 @@ agm_status compile(const agm_model* m, const char* text, size_t len, const agm_g
     const uint64_t vb = lay.has_vocab ? vocab_bytes(lay.vc) : 0;
     uint8_t* region = static_cast<uint8_t*>(b.take((size_t)(scratch > vb ? scratch : vb)));
     const char* root;
-    fill_options(o, &root, &g->limits);
+    uint32_t cache = 0;
+    fill_options(o, &root, &g->limits, &cache);
     if (!parse_gbnf(text, len, false, &p, &err) || !resolve_and_check(text, len, root, lay.has_vocab ? lay.vc.present : nullptr, &p, region, &g->root, &err)) {
         g->~agm_grammar();
         return agm::report(err, error);
     }
-    if (lay.has_vocab) build_vocab(g, lay.vc, region);
+    if (lay.has_vocab) {
+        build_vocab(g, lay.vc, region);
+        g->cache_entries = cache;
+    }
     g->arena_bytes = (size_t)lay.total;
     *out = g;
     return AGM_OK;
@@ -191,11 +197,32 @@ agm_status compile(const agm_model* m, const char* text, size_t len, const agm_g
 
 size_t pool_frames(const Limits& l) { return (size_t)l.max_stacks * (l.max_depth + 1) * kPoolFactor; }
 
+size_t mask_words(const agm_grammar* g) { return (g->vocab + 31) / 32; }
+
+// The matcher's arena: agm_matcher | pool | levels | bottom | cache entries | their masks.
+void matcher_layout(const agm_grammar* g, Bump* b, agm_matcher* m) {
+    void* pool = b->take(pool_frames(g->limits) * sizeof(Frame));
+    void* levels = b->take((size_t)(g->max_piece + 1) * sizeof(Set));
+    void* bottom = b->take(g->max_piece + 1);
+    void* cache = b->take((size_t)g->cache_entries * sizeof(CacheEntry));
+    uint32_t* masks = static_cast<uint32_t*>(b->take((size_t)g->cache_entries * 2 * mask_words(g) * 4));
+    if (m == nullptr) return;
+    m->pool.cap = (uint32_t)pool_frames(g->limits);
+    m->pool.f = static_cast<Frame*>(pool);
+    m->levels = static_cast<Set*>(levels);
+    m->bottom = static_cast<uint8_t*>(bottom);
+    m->cache = static_cast<CacheEntry*>(cache);
+    for (uint32_t i = 0; i < g->cache_entries; ++i) {
+        CacheEntry* c = new (m->cache + i) CacheEntry();
+        c->accepted = masks + (size_t)i * 2 * mask_words(g);
+        c->uncertain = c->accepted + mask_words(g);
+    }
+}
+
 uint64_t matcher_bytes(const agm_grammar* g) {
     Bump b;
     b.take(sizeof(agm_matcher));
-    b.take(pool_frames(g->limits) * sizeof(Frame));
-    b.take((size_t)(g->max_piece + 1) * sizeof(Set));
+    matcher_layout(g, &b, nullptr);
     return b.used + 7;
 }
 
@@ -248,6 +275,203 @@ bool top_accepts_byte(const agm_grammar* g, const Pool& pool, const Set& s, uint
     return false;
 }
 
+// The byte set a terminal element accepts.
+void terminal_bytes(const agm_grammar* g, uint32_t e, uint8_t bits[32]) {
+    std::memset(bits, 0, 32);
+    for (uint32_t c = 0; c < 256; ++c)
+        if (terminal_accepts(g->g.classes, e, (uint8_t)c)) bits[c >> 3] |= (uint8_t)(1u << (c & 7));
+}
+
+// Walks the tokens whose first byte is in first[] from the stacks of
+// start (whose end must be the pool's top), sharing the stacks after each
+// common prefix. on(t, accepted, below): below is whether a stack emptied
+// (reached below what start holds) before the token's last byte.
+template <class F>
+bool walk_tokens(agm_matcher* m, const Set& start, const uint8_t first[32], F&& on, Error* err) {
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    Set* lv = m->levels;
+    uint8_t* below = m->bottom;  // below[k]: one of lv[1..k] held an empty stack
+    const uint32_t base = pool.top;  // where the first level's successors go (start may lie below)
+    lv[0] = start;
+    below[0] = 0;
+    for (uint32_t b = 0; b < 256; ++b) {
+        if (g->first[b] == g->first[b + 1] || !((first[b >> 3] >> (b & 7)) & 1)) continue;
+        uint32_t k = 0, failed = 0;  // levels valid on the current path; depth of the last failure
+        for (uint32_t i = g->first[b]; i < g->first[b + 1]; ++i) {
+            const uint32_t t = g->sorted[i];
+            const uint8_t* p = g->pieces + g->piece_off[t];
+            const uint32_t n = g->piece_off[t + 1] - g->piece_off[t];
+            const uint32_t common = i == g->first[b] ? 0 : g->lcp[i];
+            if (failed != 0 && common >= failed) {  // starts with the prefix that failed
+                on(t, false, below[failed - 1] != 0);
+                continue;
+            }
+            failed = 0;
+            if (k > common) k = common;
+            pool.top = k == 0 ? base : lv[k].end;
+            while (k < n) {
+                if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, lv[k], p[k], &pool, &lv[k + 1], err))
+                    return false;
+                if (lv[k + 1].n == 0) {
+                    failed = k + 1;
+                    break;
+                }
+                below[k + 1] = (uint8_t)(below[k] | (lv[k + 1].complete ? 1 : 0));
+                ++k;
+            }
+            if (failed != 0) on(t, false, below[failed - 1] != 0);
+            else on(t, true, false);
+        }
+    }
+    pool.top = base;
+    return true;
+}
+
+// Whether the whole single stack at pool offset o accepts token t's bytes.
+bool stack_accepts(agm_matcher* m, uint32_t o, uint32_t t, bool* ok, Error* err) {
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    const uint32_t saved = pool.top;
+    Set s{o, o + 1 + pool.f[o].pos, 1, pool.f[o].pos == 0};
+    const uint8_t* p = g->pieces + g->piece_off[t];
+    const uint32_t n = g->piece_off[t + 1] - g->piece_off[t];
+    *ok = true;
+    for (uint32_t i = 0; i < n && *ok; ++i) {
+        Set next;
+        if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, s, p[i], &pool, &next, err)) return false;
+        if (next.n == 0) *ok = false;
+        s = next;
+    }
+    pool.top = saved;
+    return true;
+}
+
+// The cache entry for the stack at pool offset o, computed if missing;
+// nullptr when the stack has no key (no REPEAT frame near its top).
+CacheEntry* cache_entry(agm_matcher* m, uint32_t o, const uint8_t first[32], Error* err, bool* failed) {
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    *failed = false;
+    const uint32_t d = pool.f[o].pos;
+    const Frame* f = pool.f + o + 1;
+    uint32_t j = d;  // the key is f[j..d): down to the nearest REPEAT frame
+    for (uint32_t i = d; i-- > 0 && d - i <= kKeyFrames;)
+        if (op_of(g->g.elems[f[i].pos]) == OP_REPEAT) {
+            j = i;
+            break;
+        }
+    if (j == d) return nullptr;
+    const uint32_t kl = d - j;
+    const Frame* key = f + j;
+    CacheEntry* victim = nullptr;  // an unused entry, else the least recently used
+    for (uint32_t e = 0; e < g->cache_entries; ++e) {
+        CacheEntry& c = m->cache[e];
+        if (!c.used) {
+            if (victim == nullptr || victim->used) victim = &c;
+            continue;
+        }
+        if (victim == nullptr || (victim->used && c.stamp < victim->stamp)) victim = &c;
+        if (c.key_len != kl || c.key[0].pos != key[0].pos || (int64_t)key[0].count < c.lo || (int64_t)key[0].count > c.hi)
+            continue;
+        if (std::memcmp(c.key + 1, key + 1, (kl - 1) * sizeof(Frame)) != 0) continue;
+        c.stamp = ++m->stamp;
+        ++m->cache_hits;
+        return &c;
+    }
+    // Compute: the key alone as a one-stack set, walked over the tokens.
+    ++m->cache_misses;
+    CacheEntry& c = *victim;
+    c.used = false;
+    const uint32_t at = pool.top;
+    if (at + 1 + kl > pool.cap) {
+        *failed = !agm::fail(err, "grammar: the parse state needs more than %u frames", pool.cap);
+        return nullptr;
+    }
+    pool.f[at] = Frame{kl, 0};
+    std::memcpy(pool.f + at + 1, key, kl * sizeof(Frame));
+    pool.top = at + 1 + kl;
+    const Set start{at, pool.top, 1, false};
+    const size_t words = mask_words(g);
+    std::memset(c.accepted, 0, words * 4);
+    std::memset(c.uncertain, 0, words * 4);
+    Probe probe;
+    pool.probe = &probe;
+    const bool ok = walk_tokens(m, start, first, [&](uint32_t t, bool accepted, bool below) {
+        if (accepted) c.accepted[t >> 5] |= 1u << (t & 31);
+        else if (below) c.uncertain[t >> 5] |= 1u << (t & 31);
+    }, err);
+    pool.probe = nullptr;
+    pool.top = at;
+    if (!ok) {
+        *failed = true;
+        return nullptr;
+    }
+    c.used = true;
+    c.key_len = kl;
+    std::memcpy(c.key, key, kl * sizeof(Frame));
+    c.lo = (int64_t)key[0].count + probe.lo;
+    c.hi = (int64_t)key[0].count + probe.hi;
+    c.stamp = ++m->stamp;
+    return &c;
+}
+
+// The mask of the current set: per stack, from its cache entry (plus the
+// entry's uncertain tokens checked against the whole stack), or by walking
+// the vocabulary from it; EOS where a stack is empty.
+bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    const size_t words = mask_words(g);
+    auto allow = [&](uint32_t t) { mask[t >> 5] |= 1u << (t & 31); };
+    if (m->cur.complete && g->eos >= 0) allow((uint32_t)g->eos);
+    pool.top = m->cur.end;
+    if (g->bos_drops_space && m->prev >= 0 && m->prev == g->bos) {
+        // After BOS the pieces differ from the sorted ones: each token alone.
+        for (uint32_t i = 0; i < g->n_sorted; ++i) {
+            uint32_t n;
+            const uint8_t* p = token_bytes(m, (int32_t)g->sorted[i], &n);
+            Set s;
+            size_t bad;
+            if (n == 0) continue;
+            if (!walk(m, p, n, &s, &bad, err)) return false;
+            if (bad == SIZE_MAX) allow(g->sorted[i]);
+        }
+        return true;
+    }
+    for (uint32_t o = m->cur.begin; o < m->cur.end; o += 1 + pool.f[o].pos) {
+        const uint32_t d = pool.f[o].pos;
+        if (d == 0) continue;
+        uint8_t first[32];
+        terminal_bytes(g, g->g.elems[pool.f[o + d].pos], first);
+        uint32_t width = 0;
+        for (uint32_t c = 0; c < 32; ++c) width += (uint32_t)__builtin_popcount(first[c]);
+        CacheEntry* c = nullptr;
+        if (g->cache_entries > 0 && width >= 16) {  // narrow tops walk few tokens: not worth an entry
+            bool failed;
+            c = cache_entry(m, o, first, err, &failed);
+            if (failed) return false;
+        }
+        if (c != nullptr) {
+            for (size_t w = 0; w < words; ++w) {
+                mask[w] |= c->accepted[w];
+                for (uint32_t bits = c->uncertain[w] & ~mask[w]; bits != 0; bits &= bits - 1) {
+                    const uint32_t t = (uint32_t)(w * 32 + (uint32_t)__builtin_ctz(bits));
+                    bool ok;
+                    if (!stack_accepts(m, o, t, &ok, err)) return false;
+                    if (ok) allow(t);
+                }
+            }
+            continue;
+        }
+        const Set one{o, o + 1 + d, 1, false};
+        pool.top = m->cur.end;
+        if (!walk_tokens(m, one, first, [&](uint32_t t, bool accepted, bool) { if (accepted) allow(t); }, err))
+            return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 bool agm::gr::matcher_try_bytes(agm_matcher* m, const uint8_t* bytes, size_t n, bool* allowed, Error* err) {
@@ -265,6 +489,7 @@ void agm_grammar_options_default(agm_grammar_options* o) {
     o->root = nullptr;
     o->max_stacks = kDefaultStacks;
     o->max_depth = kDefaultDepth;
+    o->mask_cache = kDefaultCache;
 }
 
 agm_status agm_grammar_memory_size(const agm_model* m, const char* text, size_t len, const agm_grammar_options* o,
@@ -336,9 +561,7 @@ agm_status agm_matcher_init(const agm_grammar* g, void* arena, size_t arena_byte
     b.cap = arena_bytes - (base - reinterpret_cast<uintptr_t>(arena));
     agm_matcher* m = new (b.take(sizeof(agm_matcher))) agm_matcher();
     m->grammar = g;
-    m->pool.cap = (uint32_t)pool_frames(g->limits);
-    m->pool.f = static_cast<Frame*>(b.take((size_t)m->pool.cap * sizeof(Frame)));
-    m->levels = static_cast<Set*>(b.take((size_t)(g->max_piece + 1) * sizeof(Set)));
+    matcher_layout(g, &b, m);
     m->arena_bytes = (size_t)need;
     Error err;
     if (!initial_set(g->g.elems, g->g.rules, g->root, g->limits, &m->pool, &m->cur, &err)) {
@@ -446,67 +669,21 @@ agm_status agm_matcher_fill_mask(agm_matcher* m, uint32_t* mask, size_t words, u
     if (g->model == nullptr) return agm::report_arg(error, "grammar: compiled without a model: no token masks");
     if (words < (g->vocab + 31) / 32) return agm::report_arg(error, "agm_matcher_fill_mask: the mask is too short", AGM_ERR_BUFFER);
     std::memset(mask, 0, words * 4);
-    uint32_t count = 0;
     if (n_allowed != nullptr) *n_allowed = 0;
     if (m->done) return AGM_OK;
-    auto allow = [&](uint32_t t) {
-        mask[t >> 5] |= 1u << (t & 31);
-        ++count;
-    };
-    if (m->cur.complete && g->eos >= 0) allow((uint32_t)g->eos);
-    Pool& pool = m->pool;
     Error err;
-    if (g->bos_drops_space && m->prev >= 0 && m->prev == g->bos) {
-        // After BOS the pieces differ from the sorted ones: each token alone.
-        for (uint32_t i = 0; i < g->n_sorted; ++i) {
-            uint32_t n;
-            const uint8_t* p = token_bytes(m, (int32_t)g->sorted[i], &n);
-            Set s;
-            size_t bad;
-            if (n == 0) continue;
-            if (!walk(m, p, n, &s, &bad, &err)) {
-                pool.top = m->cur.end;
-                return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
-            }
-            if (bad == SIZE_MAX) allow(g->sorted[i]);
-        }
-        pool.top = m->cur.end;
-        if (n_allowed != nullptr) *n_allowed = count;
-        return AGM_OK;
+    if (!fill(m, mask, &err)) {
+        m->pool.top = m->cur.end;
+        m->pool.probe = nullptr;
+        std::memset(mask, 0, words * 4);
+        return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
     }
-    Set* lv = m->levels;
-    lv[0] = m->cur;
-    for (uint32_t b = 0; b < 256; ++b) {
-        if (g->first[b] == g->first[b + 1] || !top_accepts_byte(g, pool, m->cur, (uint8_t)b)) continue;
-        uint32_t k = 0, failed = 0;  // levels valid on the current path; depth of the last failure
-        for (uint32_t i = g->first[b]; i < g->first[b + 1]; ++i) {
-            const uint32_t t = g->sorted[i];
-            const uint8_t* p = g->pieces + g->piece_off[t];
-            const uint32_t n = g->piece_off[t + 1] - g->piece_off[t];
-            const uint32_t common = i == g->first[b] ? 0 : g->lcp[i];
-            if (failed != 0 && common >= failed) continue;  // starts with the prefix that failed
-            failed = 0;
-            if (k > common) k = common;
-            pool.top = lv[k].end;
-            bool ok = true;
-            while (k < n) {
-                if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, lv[k], p[k], &pool, &lv[k + 1],
-                                 &err)) {
-                    pool.top = m->cur.end;
-                    return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
-                }
-                if (lv[k + 1].n == 0) {
-                    failed = k + 1;
-                    ok = false;
-                    break;
-                }
-                ++k;
-            }
-            if (ok) allow(t);
-        }
+    m->pool.top = m->cur.end;
+    if (n_allowed != nullptr) {
+        uint32_t count = 0;
+        for (size_t i = 0; i < (g->vocab + 31) / 32; ++i) count += (uint32_t)__builtin_popcount(mask[i]);
+        *n_allowed = count;
     }
-    pool.top = m->cur.end;
-    if (n_allowed != nullptr) *n_allowed = count;
     return AGM_OK;
 }
 

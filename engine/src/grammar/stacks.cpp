@@ -26,6 +26,20 @@ uint32_t hash_frames(const Frame* f, uint32_t n) {
     return h;
 }
 
+void record(Probe& p, uint32_t x, uint32_t min, uint32_t max) {
+    auto at_most = [&](int64_t v) { if (v < p.hi) p.hi = v; };
+    auto at_least = [&](int64_t v) { if (v > p.lo) p.lo = v; };
+    if (max == kMaxInf) {  // saturating counts: only this one behaves alike
+        at_most(0);
+        at_least(0);
+        return;
+    }
+    if (x < max) at_most((int64_t)max - x - 1);
+    else at_least((int64_t)max - x);
+    if (x >= min) at_least((int64_t)min - x);
+    else at_most((int64_t)min - x - 1);
+}
+
 struct Closure {
     const uint32_t* el;
     const Rule* rules;
@@ -51,8 +65,8 @@ struct Closure {
             return;
         }
         Frame* item = pool->f + pool->top;
-        std::memmove(item + 1, base, n_base * sizeof(Frame));  // base may be in the pool, below the top
-        std::memcpy(item + 1 + n_base, more, n_more * sizeof(Frame));
+        if (n_base > 0) std::memmove(item + 1, base, n_base * sizeof(Frame));  // base may be in the pool, below the top
+        if (n_more > 0) std::memcpy(item + 1 + n_base, more, n_more * sizeof(Frame));
         const uint32_t h = hash_frames(item + 1, d);
         for (uint32_t o = begin; o < pool->top;) {
             const Frame& hd = pool->f[o];
@@ -100,6 +114,7 @@ struct Closure {
             }
             case OP_REPEAT: {
                 const uint32_t min = el[top.pos + 1] & 0xFFFF, max = el[top.pos + 1] >> 16;
+                if (d == 1 && pool->probe != nullptr) record(*pool->probe, top.count, min, max);
                 if (top.count < max) {
                     uint32_t c = top.count + 1;
                     if (max == kMaxInf && c > min) c = min;  // beyond min, unbounded counts are all alike
