@@ -1,12 +1,17 @@
 // agmodel-run: generate text with a model, streaming it as it is made.
 //
 //   agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T] [--top-k K]
-//               [--top-p P] [--seed S] [--kv f32|f16|q8] [--stats]
+//               [--top-p P] [--seed S] [--kv f32|f16|q8] [--grammar FILE]
+//               [--no-jump-forward] [--stats]
 //
 // -n counts positions, the prompt's tokens included (llama2.c's "steps"),
 // so `-n 256` reproduces the reference's 256-step generations. Generation
 // stops early at BOS or EOS. Without -m the bundled model (the 3M BitNet
-// TinyStories model, built into this binary) is used.
+// TinyStories model, built into this binary) is used. With --grammar the
+// output is constrained to a GBNF grammar (docs/structured-output.md): it
+// ends where the grammar is complete and the model picks EOS, or nothing
+// more can follow; forced text is fed without sampling (jump-forward).
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -24,7 +29,8 @@ namespace {
 void usage(FILE* f) {
     std::fprintf(f,
         "usage: agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T]\n"
-        "                   [--top-k K] [--top-p P] [--seed S] [--kv f32|f16|q8] [--stats]\n"
+        "                   [--top-k K] [--top-p P] [--seed S] [--kv f32|f16|q8]\n"
+        "                   [--grammar FILE] [--no-jump-forward] [--stats]\n"
         "  -m FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
         "  -p TEXT     prompt (default: empty)\n"
         "  -n N        positions to run, prompt included (default 256; at most the context)\n"
@@ -34,6 +40,8 @@ void usage(FILE* f) {
         "  --top-p P   nucleus sampling threshold (1 = off)\n"
         "  --seed S    random seed (default 42)\n"
         "  --kv TYPE   KV cache: f32 (exact, default), f16 or q8 (int8 per head)\n"
+        "  --grammar FILE   constrain the output to a GBNF grammar (llama.cpp's dialect)\n"
+        "  --no-jump-forward  sample forced text too, token by token (default: fed at once)\n"
         "  --stats     print speed and memory figures to stderr at the end\n");
 }
 
@@ -47,10 +55,95 @@ int fail_with(const char* what, agm_status st, const agm_error& e) {
     return 1;
 }
 
+// A grammar file (at most 16 MB) into out.
+bool read_small_file(const char* path, std::vector<uint8_t>* out) {
+    FILE* f = std::fopen(path, "rb");
+    if (f == nullptr) return false;
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out->size() < (16u << 20)) out->insert(out->end(), buf, buf + n);
+    const bool ok = !std::ferror(f) && out->size() < (16u << 20);
+    if (out->size() >= (16u << 20)) errno = EFBIG;
+    std::fclose(f);
+    return ok;
+}
+
+// Constrained generation: the output follows the matcher's grammar. Each
+// step feeds the forced text at once (jump-forward) or samples among the
+// tokens the grammar allows; it ends when the model picks EOS where the
+// grammar is complete, or when nothing more can follow. The text is printed
+// as the grammar matched it (raw bytes). Returns 0, or 1 after a message
+// (an error, or -n reached before the grammar was complete).
+int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, agm_matcher* matcher, int32_t last,
+                size_t steps, bool jump_forward, size_t* done, size_t* generated, size_t* forced, double* grammar_s) {
+    agm_error e;
+    agm_model_info info;
+    agm_model_get_info(model, &info);
+    std::vector<uint32_t> mask((info.vocab_size + 31) / 32);
+    std::vector<int32_t> jump(256);
+    char piece[1024];
+    auto emit = [&](int32_t prev, int32_t tok) {
+        const size_t n = agm_token_piece(model, prev, tok, 0, piece, sizeof piece);
+        std::fwrite(piece, 1, n < sizeof piece ? n : sizeof piece, stdout);
+        std::fflush(stdout);
+    };
+    agm_status st = agm_matcher_reset(matcher, last);
+    if (st != AGM_OK) return fail_with("grammar", st, e);
+    while (!agm_matcher_is_done(matcher)) {
+        const double t0 = now_s();
+        size_t n_jump = 0;
+        if (jump_forward) {
+            st = agm_matcher_forced_tokens(matcher, jump.data(), jump.size(), &n_jump, &e);
+            if (st != AGM_OK) return fail_with("grammar", st, e);
+            if (n_jump > steps - *done) n_jump = steps - *done;
+        }
+        if (n_jump > 0) {
+            for (size_t i = 0; i < n_jump; ++i) {
+                st = agm_matcher_accept_token(matcher, jump[i], &e);
+                if (st != AGM_OK) return fail_with("grammar", st, e);
+                emit(i == 0 ? last : jump[i - 1], jump[i]);
+            }
+            *grammar_s += now_s() - t0;
+            st = agm_session_feed(session, jump.data(), n_jump, &e);
+            if (st != AGM_OK) return fail_with("decoding failed", st, e);
+            last = jump[n_jump - 1];
+            *done += n_jump;
+            *generated += n_jump;
+            *forced += n_jump;
+        } else {
+            if (*done >= steps) break;
+            uint32_t n_allowed = 0;
+            st = agm_matcher_fill_mask(matcher, mask.data(), mask.size(), &n_allowed, &e);
+            if (st != AGM_OK) return fail_with("grammar", st, e);
+            int32_t next;
+            st = agm_session_sample_masked(session, sampler, mask.data(), &next, &e);
+            if (st != AGM_OK) return fail_with("sampling failed", st, e);
+            st = agm_matcher_accept_token(matcher, next, &e);
+            if (st != AGM_OK) return fail_with("grammar", st, e);
+            *grammar_s += now_s() - t0;
+            if (next == info.eos_id) break;
+            emit(last, next);
+            last = next;
+            ++*generated;
+            st = agm_session_feed(session, &next, 1, &e);
+            if (st != AGM_OK) return fail_with("decoding failed", st, e);
+            ++*done;
+        }
+        if (*done >= steps && !agm_matcher_is_done(matcher)) break;
+    }
+    if (!agm_matcher_is_complete(matcher) && !agm_matcher_is_done(matcher)) {
+        std::fputc('\n', stdout);
+        std::fprintf(stderr, "agmodel-run: -n %zu positions ended the output before the grammar was complete\n", steps);
+        return 1;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string model_path, prompt;
+    std::string model_path, prompt, grammar_path;
+    bool jump_forward = true;
     long long steps = 256, n_ctx = 0, top_k = 0, seed = 42;
     double temp = 0.0, top_p = 1.0;
     uint32_t kv = AGM_KV_F32;
@@ -64,10 +157,12 @@ int main(int argc, char** argv) {
         };
         if (a == "-h" || a == "--help") { usage(stdout); return 0; }
         if (a == "--stats") { stats = true; continue; }
+        if (a == "--no-jump-forward") { jump_forward = false; continue; }
         if (!has_value) { usage(stderr); return bad("needs a value"); }
         const char* v = argv[++i];
         if (a == "-m") model_path = v;
         else if (a == "-p") prompt = v;
+        else if (a == "--grammar") grammar_path = v;
         else if (a == "-n") { if (!agm::parse_long(v, 1, 1 << 30, &steps)) return bad("must be a positive integer"); }
         else if (a == "-c") { if (!agm::parse_long(v, 1, 1 << 30, &n_ctx)) return bad("must be a positive integer"); }
         else if (a == "--temp") { if (!agm::parse_float(v, 0.0, 100.0, &temp)) return bad("must be in 0..100"); }
@@ -114,6 +209,36 @@ int main(int argc, char** argv) {
     }
     const uint32_t ctx = agm_session_context(session);
     if (steps > (long long)ctx) steps = ctx;
+
+    // The grammar, compiled for this model's vocabulary.
+    agm_grammar* grammar = nullptr;
+    agm_matcher* matcher = nullptr;
+    if (!grammar_path.empty()) {
+        std::vector<uint8_t> text;
+        if (!read_small_file(grammar_path.c_str(), &text)) {
+            std::fprintf(stderr, "agmodel-run: --grammar: cannot read %s: %s\n", grammar_path.c_str(),
+                         std::strerror(errno));
+            agm_session_free(session);
+            agm_model_close(model);
+            return 2;
+        }
+        st = agm_grammar_create(model, reinterpret_cast<const char*>(text.data()), text.size(), nullptr, &grammar, &e);
+        if (st == AGM_OK) st = agm_matcher_create(grammar, &matcher, &e);
+        if (st != AGM_OK) {
+            std::fprintf(stderr, "agmodel-run: %s: %s\n", grammar_path.c_str(), e.message);
+            agm_grammar_free(grammar);
+            agm_session_free(session);
+            agm_model_close(model);
+            return 2;
+        }
+    }
+    auto finish = [&](int code) {
+        agm_matcher_free(matcher);
+        agm_grammar_free(grammar);
+        agm_session_free(session);
+        agm_model_close(model);
+        return code;
+    };
 
     // Encode the prompt (BOS first when the model takes it, and always for an
     // empty prompt: something must start the text), growing the buffer once if needed.
@@ -172,9 +297,18 @@ int main(int argc, char** argv) {
     // the next token (from the prompt while it lasts), stop at BOS/EOS, print
     // it, and run it unless all `steps` positions are used.
     int32_t token = ids[n_feed - 1];
-    size_t done = n_feed, generated = 0;
+    size_t done = n_feed, generated = 0, forced = 0;
+    double grammar_s = 0.0;
     const double t_gen = now_s();
-    for (;;) {
+    if (matcher != nullptr) {
+        if (n_feed < n_prompt) {
+            std::fprintf(stderr, "agmodel-run: -n %lld ends inside the prompt: nothing to constrain\n", steps);
+            return finish(1);
+        }
+        rc = constrained(model, session, &sampler, matcher, token, (size_t)steps, jump_forward, &done, &generated,
+                         &forced, &grammar_s);
+    }
+    for (; matcher == nullptr;) {
         int32_t next;
         if (done < n_prompt) {
             next = ids[done];
@@ -209,7 +343,13 @@ int main(int argc, char** argv) {
                      generated ? gen_s * 1e3 / generated : 0.0, (unsigned long long)info.file_bytes,
                      work, agm_session_memory_used(session), ctx,
                      (unsigned long long)info.model_bytes);
+        if (matcher != nullptr)
+            std::fprintf(stderr, "stats: grammar %.3f ms per token (masks and matching), %zu of %zu tokens forced "
+                         "(jump-forward %s)\n", generated ? grammar_s * 1e3 / generated : 0.0, forced, generated,
+                         jump_forward ? "on" : "off");
     }
+    agm_matcher_free(matcher);
+    agm_grammar_free(grammar);
     agm_session_free(session);
     agm_model_close(model);
     return rc;

@@ -313,6 +313,15 @@ void agm_sampler_init(agm_sampler* sampler, const agm_sampler_params* params);
 agm_status agm_session_sample(agm_session* session, agm_sampler* sampler, int32_t* token,
                               agm_error* error);
 
+/* As agm_session_sample(), restricted to the tokens whose bit is set in mask
+ * (bit t % 32 of mask[t / 32]; (vocab_size + 31) / 32 words; NULL: all):
+ * exactly agm_session_sample() with every other logit at -infinity (greedy:
+ * the first index of the largest allowed logit), and no other logit is read.
+ * AGM_ERR_ARGUMENT when the mask allows nothing. Work: O(allowed + vocab/32).
+ * [in] session, mask [in,out] sampler [out] token, error */
+agm_status agm_session_sample_masked(agm_session* session, agm_sampler* sampler, const uint32_t* mask,
+                                     int32_t* token, agm_error* error);
+
 /* One decoding step: feeds `token` (the last one picked) and samples the
  * next into *next. After AGM_ERR_CANCELLED / AGM_ERR_BUDGET call again with
  * the same token to continue (see agm_control).

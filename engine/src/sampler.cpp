@@ -90,6 +90,76 @@ int32_t sample(agm_sampler* smp, const float* logits, uint32_t n, void* scratch)
     return cand[last].index;
 }
 
+int32_t sample_masked(agm_sampler* smp, const float* logits, uint32_t n, const uint32_t* mask, void* scratch) {
+    // The allowed tokens, in index order: their logits compacted into
+    // probs[0..m), their ids after (the Candidate array's memory). The
+    // steps are sample()'s on that shorter array; a disallowed token would
+    // have added probability 0 at its place in every sum, so the result is
+    // sample()'s with the disallowed logits at -infinity, bit for bit, and
+    // no disallowed logit is ever read.
+    float* vals = static_cast<float*>(scratch);                       // [m]
+    Candidate* cand = reinterpret_cast<Candidate*>(vals + n);         // [m]
+    int32_t* ids = reinterpret_cast<int32_t*>(cand);                  // [m], until cand is filled
+    uint32_t m = 0;
+    for (uint32_t w = 0; w < (n + 31) / 32; ++w)
+        for (uint32_t bits = mask[w]; bits != 0; bits &= bits - 1) {
+            const uint32_t t = w * 32 + (uint32_t)__builtin_ctz(bits);
+            if (t >= n) break;
+            ids[m++] = (int32_t)t;
+        }
+    if (m == 0) return -1;
+    const agm_sampler_params& p = smp->params;
+    if (!(p.temperature > 0.0f)) {
+        uint32_t best = 0;
+        for (uint32_t i = 1; i < m; ++i)
+            if (logits[ids[i]] > logits[ids[best]]) best = i;
+        return ids[best];
+    }
+    for (uint32_t i = 0; i < m; ++i) vals[i] = logits[ids[i]] / p.temperature;
+    softmax(vals, m);
+    const float coin = next_f32(&smp->rng_state);
+    // The same choice of path as sample() over the whole vocabulary.
+    const bool use_k = p.top_k > 0 && p.top_k < n;
+    const bool use_p = p.top_p > 0.0f && p.top_p < 1.0f;
+    if (!use_k && !use_p) {
+        float cdf = 0.0f;
+        for (uint32_t i = 0; i < m; ++i) {
+            cdf += vals[i];
+            if (coin < cdf) return ids[i];
+        }
+        return ids[m - 1];
+    }
+    // ids and cand share memory: build the candidates from the back, where
+    // cand[i] (8 bytes) covers ids[2i], ids[2i+1] and no id not yet read.
+    for (uint32_t i = m; i-- > 0;) {
+        const int32_t id = ids[i];
+        cand[i] = Candidate{vals[i] == vals[i] ? vals[i] : 0.0f, id};
+    }
+    uint32_t k = m;
+    if (use_k && p.top_k < m) {
+        std::partial_sort(cand, cand + p.top_k, cand + m, before);
+        k = p.top_k;
+    } else {
+        std::sort(cand, cand + m, before);
+    }
+    float total = 0.0f;
+    uint32_t last = k - 1;
+    for (uint32_t i = 0; i < k; ++i) {
+        total += cand[i].prob;
+        if (use_p && total > p.top_p) {
+            last = i;
+            break;
+        }
+    }
+    const float r = coin * total;
+    float cdf = 0.0f;
+    for (uint32_t i = 0; i <= last; ++i) {
+        cdf += cand[i].prob;
+        if (r < cdf) return cand[i].index;
+    }
+    return cand[last].index;
+}
+
 }  // namespace agm
 
 extern "C" {

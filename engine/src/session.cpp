@@ -778,6 +778,20 @@ agm_status agm_session_sample(agm_session* s, agm_sampler* sampler, int32_t* tok
     return AGM_OK;
 }
 
+agm_status agm_session_sample_masked(agm_session* s, agm_sampler* sampler, const uint32_t* mask, int32_t* token,
+                                     agm_error* error) {
+    if (mask == nullptr) return agm_session_sample(s, sampler, token, error);
+    if (s == nullptr || sampler == nullptr || token == nullptr)
+        return agm::report_arg(error, "agm_session_sample_masked: NULL argument");
+    if (!s->has_logits) return agm::report_arg(error, "agm_session_sample_masked: no token fed yet");
+    AGM_REGION(AGM_REGION_SAMPLE);
+    const int32_t t = agm::sample_masked(sampler, s->logits, s->model->config->vocab_size, mask, s->probs);
+    AGM_REGION(AGM_REGION_REST);
+    if (t < 0) return agm::report_arg(error, "agm_session_sample_masked: the mask allows no token");
+    *token = t;
+    return AGM_OK;
+}
+
 agm_status agm_session_step(agm_session* s, agm_sampler* sampler, int32_t token, int32_t* next,
                             agm_error* error) {
     if (s == nullptr || sampler == nullptr || next == nullptr)

@@ -267,14 +267,6 @@ bool walk(agm_matcher* m, const uint8_t* bytes, size_t n, Set* out, size_t* fail
     return true;
 }
 
-bool top_accepts_byte(const agm_grammar* g, const Pool& pool, const Set& s, uint8_t b) {
-    for (uint32_t o = s.begin; o < s.end; o += 1 + pool.f[o].pos) {
-        const uint32_t d = pool.f[o].pos;
-        if (d > 0 && terminal_accepts(g->g.classes, g->g.elems[pool.f[o + d].pos], b)) return true;
-    }
-    return false;
-}
-
 // The byte set a terminal element accepts.
 void terminal_bytes(const agm_grammar* g, uint32_t e, uint8_t bits[32]) {
     std::memset(bits, 0, 32);
