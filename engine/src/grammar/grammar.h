@@ -48,6 +48,15 @@ constexpr uint32_t kMaxElems = 1u << 20;    // elements of one grammar
 constexpr uint32_t kMaxNesting = 64;        // ( ... ) depth in the text
 constexpr uint32_t kMaxClassRanges = 256;   // ranges of one [...] class
 
+// Bits set in a word, without a libgcc helper (__popcountsi2 is outside the
+// symbols a firmware link may need; see tools/check-undefined-symbols.sh).
+inline uint32_t bits_set(uint32_t v) {
+    v = v - ((v >> 1) & 0x55555555u);
+    v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+    v = (v + (v >> 4)) & 0x0F0F0F0Fu;
+    return (v * 0x01010101u) >> 24;
+}
+
 inline uint32_t op_of(uint32_t e) { return e >> kArgBits; }
 inline uint32_t arg_of(uint32_t e) { return e & kArgMask; }
 inline uint32_t make(uint32_t op, uint32_t arg) { return (op << kArgBits) | arg; }

@@ -437,7 +437,7 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
         uint8_t first[32];
         terminal_bytes(g, g->g.elems[pool.f[o + d].pos], first);
         uint32_t width = 0;
-        for (uint32_t c = 0; c < 32; ++c) width += (uint32_t)__builtin_popcount(first[c]);
+        for (uint32_t c = 0; c < 32; ++c) width += bits_set(first[c]);
         CacheEntry* c = nullptr;
         if (g->cache_entries > 0 && width >= 16) {  // narrow tops walk few tokens: not worth an entry
             bool failed;
@@ -673,7 +673,7 @@ agm_status agm_matcher_fill_mask(agm_matcher* m, uint32_t* mask, size_t words, u
     m->pool.top = m->cur.end;
     if (n_allowed != nullptr) {
         uint32_t count = 0;
-        for (size_t i = 0; i < (g->vocab + 31) / 32; ++i) count += (uint32_t)__builtin_popcount(mask[i]);
+        for (size_t i = 0; i < (g->vocab + 31) / 32; ++i) count += bits_set(mask[i]);
         *n_allowed = count;
     }
     return AGM_OK;
