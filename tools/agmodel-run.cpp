@@ -1,14 +1,15 @@
 // agmodel-run: generate text with a model, streaming it as it is made.
 //
 //   agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T] [--top-k K]
-//               [--top-p P] [--seed S] [--kv f32|f16|q8] [--grammar FILE]
-//               [--no-jump-forward] [--stats]
+//               [--top-p P] [--seed S] [--kv f32|f16|q8]
+//               [--grammar FILE | --json-schema FILE | --json] [--no-jump-forward] [--stats]
 //
 // -n counts positions, the prompt's tokens included (llama2.c's "steps"),
 // so `-n 256` reproduces the reference's 256-step generations. Generation
 // stops early at BOS or EOS. Without -m the bundled model (the 3M BitNet
 // TinyStories model, built into this binary) is used. With --grammar the
-// output is constrained to a GBNF grammar (docs/structured-output.md): it
+// output is constrained to a GBNF grammar (docs/structured-output.md;
+// --json-schema converts a JSON Schema to one, --json takes any JSON value): it
 // ends where the grammar is complete and the model picks EOS, or nothing
 // more can follow; forced text is fed without sampling (jump-forward).
 #include <cerrno>
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "agm/json_schema.h"
 #include "agmodel.h"
 #include "tool_util.h"
 
@@ -30,7 +32,8 @@ void usage(FILE* f) {
     std::fprintf(f,
         "usage: agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T]\n"
         "                   [--top-k K] [--top-p P] [--seed S] [--kv f32|f16|q8]\n"
-        "                   [--grammar FILE] [--no-jump-forward] [--stats]\n"
+        "                   [--grammar FILE | --json-schema FILE | --json]\n"
+        "                   [--no-jump-forward] [--stats]\n"
         "  -m FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
         "  -p TEXT     prompt (default: empty)\n"
         "  -n N        positions to run, prompt included (default 256; at most the context)\n"
@@ -41,6 +44,9 @@ void usage(FILE* f) {
         "  --seed S    random seed (default 42)\n"
         "  --kv TYPE   KV cache: f32 (exact, default), f16 or q8 (int8 per head)\n"
         "  --grammar FILE   constrain the output to a GBNF grammar (llama.cpp's dialect)\n"
+        "  --json-schema FILE  constrain the output to JSON valid for a JSON Schema\n"
+        "                   (compact, members in the schema's order; refused keywords say why)\n"
+        "  --json           constrain the output to one JSON value\n"
         "  --no-jump-forward  sample forced text too, token by token (default: fed at once)\n"
         "  --stats     print speed and memory figures to stderr at the end\n");
 }
@@ -142,7 +148,8 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string model_path, prompt, grammar_path;
+    std::string model_path, prompt, grammar_path, schema_path;
+    bool any_json = false;
     bool jump_forward = true;
     long long steps = 256, n_ctx = 0, top_k = 0, seed = 42;
     double temp = 0.0, top_p = 1.0;
@@ -158,11 +165,13 @@ int main(int argc, char** argv) {
         if (a == "-h" || a == "--help") { usage(stdout); return 0; }
         if (a == "--stats") { stats = true; continue; }
         if (a == "--no-jump-forward") { jump_forward = false; continue; }
+        if (a == "--json") { any_json = true; continue; }
         if (!has_value) { usage(stderr); return bad("needs a value"); }
         const char* v = argv[++i];
         if (a == "-m") model_path = v;
         else if (a == "-p") prompt = v;
         else if (a == "--grammar") grammar_path = v;
+        else if (a == "--json-schema") schema_path = v;
         else if (a == "-n") { if (!agm::parse_long(v, 1, 1 << 30, &steps)) return bad("must be a positive integer"); }
         else if (a == "-c") { if (!agm::parse_long(v, 1, 1 << 30, &n_ctx)) return bad("must be a positive integer"); }
         else if (a == "--temp") { if (!agm::parse_float(v, 0.0, 100.0, &temp)) return bad("must be in 0..100"); }
@@ -176,6 +185,10 @@ int main(int argc, char** argv) {
             else return bad("must be f32, f16 or q8");
         }
         else { usage(stderr); return bad("is not an option"); }
+    }
+    if ((!grammar_path.empty()) + (!schema_path.empty()) + any_json > 1) {
+        std::fprintf(stderr, "agmodel-run: --grammar, --json-schema and --json exclude each other\n");
+        return 2;
     }
 
     agm_error e;
@@ -213,19 +226,34 @@ int main(int argc, char** argv) {
     // The grammar, compiled for this model's vocabulary.
     agm_grammar* grammar = nullptr;
     agm_matcher* matcher = nullptr;
-    if (!grammar_path.empty()) {
+    if (!grammar_path.empty() || !schema_path.empty() || any_json) {
         std::vector<uint8_t> text;
-        if (!read_small_file(grammar_path.c_str(), &text)) {
-            std::fprintf(stderr, "agmodel-run: --grammar: cannot read %s: %s\n", grammar_path.c_str(),
-                         std::strerror(errno));
+        const std::string& path = !grammar_path.empty() ? grammar_path : schema_path;
+        if (!path.empty() && !read_small_file(path.c_str(), &text)) {
+            std::fprintf(stderr, "agmodel-run: %s: cannot read %s: %s\n",
+                         grammar_path.empty() ? "--json-schema" : "--grammar", path.c_str(), std::strerror(errno));
             agm_session_free(session);
             agm_model_close(model);
             return 2;
         }
+        if (grammar_path.empty()) {  // a JSON Schema, or any JSON value, to GBNF
+            std::string gbnf;
+            agm::Error se;
+            if (any_json) {
+                gbnf = agm::json_any_value_gbnf(agm::SchemaOptions());
+            } else if (!agm::json_schema_to_gbnf(text.data(), text.size(), agm::SchemaOptions(), &gbnf, &se)) {
+                std::fprintf(stderr, "agmodel-run: %s: %s\n", schema_path.c_str(), se.msg);
+                agm_session_free(session);
+                agm_model_close(model);
+                return 2;
+            }
+            text.assign(gbnf.begin(), gbnf.end());
+        }
+        const std::string shown = any_json ? std::string("--json") : path;
         st = agm_grammar_create(model, reinterpret_cast<const char*>(text.data()), text.size(), nullptr, &grammar, &e);
         if (st == AGM_OK) st = agm_matcher_create(grammar, &matcher, &e);
         if (st != AGM_OK) {
-            std::fprintf(stderr, "agmodel-run: %s: %s\n", grammar_path.c_str(), e.message);
+            std::fprintf(stderr, "agmodel-run: %s: %s\n", shown.c_str(), e.message);
             agm_grammar_free(grammar);
             agm_session_free(session);
             agm_model_close(model);

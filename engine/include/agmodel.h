@@ -356,8 +356,9 @@ void agm_grammar_options_default(agm_grammar_options* options);
 
 /* Exact bytes of arena agm_grammar_init() needs for text[len] with this
  * model (NULL: no vocabulary; the grammar can then only check bytes).
- * A grammar that does not parse, or is refused (left recursion, a rule that
- * can never complete, too large), fails here with the same message as init. */
+ * A grammar that does not parse, or is too large, fails here with the same
+ * message as init; the checks that work in the arena (left recursion, a
+ * rule that can never complete) run in init. */
 agm_status agm_grammar_memory_size(const agm_model* model, const char* text, size_t len,
                                    const agm_grammar_options* options, size_t* bytes,
                                    agm_error* error);
