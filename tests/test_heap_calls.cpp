@@ -9,6 +9,7 @@
 // results are kept in fixed arrays and checked after stop().
 #include "doctest.h"
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include "agm/gguf_vocab.h"
 #include "agm/synth.h"
 #include "agmodel.h"
+#include "sampler.h"
 #include "test_util.h"
 
 extern "C" {
@@ -354,4 +356,59 @@ TEST_CASE("heap calls: a grammar and its matcher in arenas make none, at init or
     CHECK(after_calls == 0);
     CHECK(steps > 3);
     agm_model_close(model);
+}
+
+TEST_CASE("heap calls: the sampling controls and stop strings make none") {
+    const uint32_t n = 512;
+    std::vector<float> logits(n);
+    for (uint32_t i = 0; i < n; ++i) logits[i] = (float)((i * 7919u) % 113u) / 16.0f;
+    std::vector<uint8_t> scratch(agm::sampler_scratch_bytes(n));
+    std::vector<uint32_t> mask(n / 32, 0x55555555u);
+    agm_sampler_params p;
+    agm_sampler_params_default(&p);
+    p.temperature = 0.8f;
+    p.top_k = 40;
+    p.top_p = 0.9f;
+    p.min_p = 0.05f;
+    p.repeat_penalty = 1.2f;
+    p.presence_penalty = 0.3f;
+    p.frequency_penalty = 0.2f;
+    p.repeat_last_n = AGM_SAMPLER_MAX_LAST_N;
+    p.n_logit_bias = 2;
+    p.logit_bias[0] = {3, -INFINITY};
+    p.logit_bias[1] = {10, 2.0f};
+    const char* stops[2] = {"zz", "stop here"};
+    const char text[] = "a token stream that says stop here at the end";
+    char out[sizeof text + AGM_STOP_MAX_BYTES];
+    int32_t picked[600];
+    int bad = 0;
+    size_t shown = 0;
+    start();
+    agm_error e;
+    agm_sampler smp;
+    if (agm_sampler_params_check(&p, &e) != AGM_OK) ++bad;
+    agm_sampler_init(&smp, &p);
+    for (int i = 0; i < 300; ++i) {
+        picked[2 * i] = agm::sample(&smp, logits.data(), n, scratch.data());
+        picked[2 * i + 1] = agm::sample_masked(&smp, logits.data(), n, mask.data(), scratch.data());
+        agm_sampler_accept(&smp, i);
+    }
+    agm_stop st;
+    if (agm_stop_init(&st, stops, nullptr, 2, &e) != AGM_OK) ++bad;
+    for (size_t i = 0; i + 4 <= sizeof text - 1; i += 4) {
+        size_t k = 0;
+        if (agm_stop_feed(&st, text + i, 4, out, sizeof out, &k, &e) != AGM_OK) ++bad;
+        shown += k;
+    }
+    shown += agm_stop_flush(&st, out, sizeof out);
+    const long calls = stop();
+    MESSAGE("heap calls in 600 samples with every control and a stop-string scan: " << calls);
+    CHECK(calls == 0);
+    CHECK(bad == 0);
+    CHECK(agm_stop_matched(&st) == 1);
+    CHECK(shown == std::strlen("a token stream that says "));
+    for (int i = 0; i < 600; ++i) {
+        CHECK(picked[i] >= 0);
+        CHECK(picked[i] != 3);
+    }
 }

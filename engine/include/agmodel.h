@@ -290,25 +290,69 @@ size_t agm_session_memory_used(const agm_session* session);
 
 /* ---- Sampling ---------------------------------------------------------- */
 
+/* Bounds of the fixed arrays below (the sampler makes no heap calls). */
+#define AGM_SAMPLER_MAX_LAST_N 256 /* tokens of history the penalties can look at */
+#define AGM_SAMPLER_MAX_BIAS 16    /* logit biases */
+
+typedef struct agm_logit_bias {
+    int32_t token;
+    float bias; /* added to the token's logit; -INFINITY bans it */
+} agm_logit_bias;
+
+/* The order: logit biases, then the penalties over the last repeat_last_n
+ * tokens of the history, then min-p (on those logits, before the
+ * temperature, as llama.cpp), then temperature, top-k and top-p (top-p on
+ * the tempered distribution: llama.cpp applies it before the temperature;
+ * docs/sampling.md). Penalties, as llama.cpp: a token seen c > 0
+ * times has its logit l made l / repeat_penalty when l > 0, l *
+ * repeat_penalty otherwise, then lowered by c * frequency_penalty +
+ * presence_penalty. Defaults leave every control off (the logits as they
+ * are); out-of-range values are clamped as agm_sampler_params_check() says. */
 typedef struct agm_sampler_params {
     float temperature; /* 0: greedy (first index of the largest logit) */
     uint32_t top_k;    /* 0: off */
     float top_p;       /* >= 1 or <= 0: off */
     uint64_t seed;     /* same seed, same logits => same tokens */
+    float min_p;       /* keep tokens with p >= min_p * p(most likely); 0: off */
+    float repeat_penalty;    /* 1: off */
+    float presence_penalty;  /* 0: off */
+    float frequency_penalty; /* 0: off */
+    uint32_t repeat_last_n;  /* history the penalties look at (default 64, at most AGM_SAMPLER_MAX_LAST_N) */
+    uint32_t n_logit_bias;   /* entries of logit_bias in use */
+    agm_logit_bias logit_bias[AGM_SAMPLER_MAX_BIAS];
 } agm_sampler_params;
 
+/* A sampler remembers the tokens it picked (and those given to
+ * agm_sampler_accept) for the penalties: a ring of the last
+ * AGM_SAMPLER_MAX_LAST_N. */
 typedef struct agm_sampler {
     agm_sampler_params params;
     uint64_t rng_state;
+    int32_t history[AGM_SAMPLER_MAX_LAST_N];
+    uint32_t history_len; /* tokens in the ring (at most AGM_SAMPLER_MAX_LAST_N) */
+    uint32_t history_pos; /* where the next one goes */
 } agm_sampler;
 
-void agm_sampler_params_default(agm_sampler_params* params); /* greedy, seed 42 */
+void agm_sampler_params_default(agm_sampler_params* params); /* greedy, seed 42, controls off */
 
-/* params may be NULL (defaults). */
+/* AGM_ERR_ARGUMENT (and why) when a value is out of range: temperature,
+ * top_p, min_p, penalties not finite or negative (repeat_penalty must be
+ * > 0), min_p above 1, repeat_last_n or n_logit_bias above the bounds, a
+ * bias NaN or +infinity. The sampler itself never fails on such values:
+ * it clamps the counts to the bounds and takes a bad control as off. */
+agm_status agm_sampler_params_check(const agm_sampler_params* params, agm_error* error);
+
+/* params may be NULL (defaults). The history starts empty. */
 void agm_sampler_init(agm_sampler* sampler, const agm_sampler_params* params);
 
+/* Adds a token the sampler did not pick to its history: the prompt's tokens
+ * (llama.cpp's penalties see them too) and tokens fed without sampling
+ * (jump-forward). The sample calls add the token they return themselves. */
+void agm_sampler_accept(agm_sampler* sampler, int32_t token);
+
 /* Picks the next token from the session's current logits, using the
- * session's scratch (no allocation). AGM_ERR_ARGUMENT before any token.
+ * session's scratch (no allocation), and adds it to the sampler's history.
+ * AGM_ERR_ARGUMENT before any token.
  * [in] session [in,out] sampler (its random state advances) [out] token, error */
 agm_status agm_session_sample(agm_session* session, agm_sampler* sampler, int32_t* token,
                               agm_error* error);
@@ -317,10 +361,50 @@ agm_status agm_session_sample(agm_session* session, agm_sampler* sampler, int32_
  * (bit t % 32 of mask[t / 32]; (vocab_size + 31) / 32 words; NULL: all):
  * exactly agm_session_sample() with every other logit at -infinity (greedy:
  * the first index of the largest allowed logit), and no other logit is read.
- * AGM_ERR_ARGUMENT when the mask allows nothing. Work: O(allowed + vocab/32).
+ * AGM_ERR_ARGUMENT when the mask allows nothing, or when logit biases of
+ * -infinity ban every token it allows. Work: O(allowed + vocab/32).
  * [in] session, mask [in,out] sampler [out] token, error */
 agm_status agm_session_sample_masked(agm_session* session, agm_sampler* sampler, const uint32_t* mask,
                                      int32_t* token, agm_error* error);
+
+/* ---- Stop strings -------------------------------------------------------
+ *
+ * Ends the output at the first of up to AGM_STOP_MAX strings, found across
+ * token boundaries: the output's bytes go in as they are made; what comes
+ * out is the text safe to show (bytes that may start a stop string are held
+ * back until the next bytes tell), never the stop string itself. Fixed
+ * size, no heap calls. */
+#define AGM_STOP_MAX 8
+#define AGM_STOP_MAX_BYTES 64
+
+typedef struct agm_stop {
+    char text[AGM_STOP_MAX][AGM_STOP_MAX_BYTES];
+    uint8_t fail[AGM_STOP_MAX][AGM_STOP_MAX_BYTES]; /* KMP failure function */
+    uint8_t len[AGM_STOP_MAX];
+    uint8_t state[AGM_STOP_MAX]; /* bytes of each string matched at the end of the output */
+    char held[AGM_STOP_MAX_BYTES];
+    uint32_t n, n_held;
+    int32_t matched; /* -1: none yet */
+} agm_stop;
+
+/* strings[i] has lengths[i] bytes (lengths NULL: NUL-terminated), 1 to
+ * AGM_STOP_MAX_BYTES each; n <= AGM_STOP_MAX (0: nothing stops). */
+agm_status agm_stop_init(agm_stop* stop, const char* const* strings, const size_t* lengths, size_t n,
+                         agm_error* error);
+
+/* Takes bytes[n] of output; writes the bytes now safe to show to out
+ * (*n_out of them; cap >= n + AGM_STOP_MAX_BYTES, else AGM_ERR_BUFFER and
+ * nothing is taken). Once a stop string is complete, out ends before it and
+ * later calls write nothing. */
+agm_status agm_stop_feed(agm_stop* stop, const char* bytes, size_t n, char* out, size_t cap,
+                         size_t* n_out, agm_error* error);
+
+/* Index of the stop string found, or -1. */
+int agm_stop_matched(const agm_stop* stop);
+
+/* At the end of the output: the bytes still held back (none after a
+ * match); cap >= AGM_STOP_MAX_BYTES. Returns their count. */
+size_t agm_stop_flush(agm_stop* stop, char* out, size_t cap);
 
 /* One decoding step: feeds `token` (the last one picked) and samples the
  * next into *next. After AGM_ERR_CANCELLED / AGM_ERR_BUDGET call again with

@@ -1,7 +1,11 @@
 #include "sampler.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 
+#include "api_util.h"
+#include "fast_math.h"
 #include "ops.h"
 
 namespace agm {
@@ -36,15 +40,82 @@ int32_t argmax(const float* x, uint32_t n) {
     return (int32_t)best;
 }
 
+// Does any control change the logits before the temperature?
+bool adjusts(const agm_sampler& s) {
+    const agm_sampler_params& p = s.params;
+    const bool penalties = s.history_len > 0 && p.repeat_last_n > 0 &&
+                           ((p.repeat_penalty > 0.0f && p.repeat_penalty != 1.0f) ||
+                            (p.presence_penalty > 0.0f || p.presence_penalty < 0.0f) ||
+                            (p.frequency_penalty > 0.0f || p.frequency_penalty < 0.0f));
+    const bool min_p = p.min_p > 0.0f && p.min_p <= 1.0f;
+    return penalties || min_p || p.n_logit_bias > 0;
+}
+
+// llama.cpp's penalties for a token seen `count` times.
+float penalize(float l, uint32_t count, const agm_sampler_params& p) {
+    if (p.repeat_penalty > 0.0f && p.repeat_penalty != 1.0f) l = l > 0.0f ? l / p.repeat_penalty : l * p.repeat_penalty;
+    const float freq = p.frequency_penalty == p.frequency_penalty ? p.frequency_penalty : 0.0f;
+    const float pres = p.presence_penalty == p.presence_penalty ? p.presence_penalty : 0.0f;
+    return l - (float)count * freq - pres;
+}
+
+// The controls before the temperature, on logits held at v[slot(t)] for the
+// tokens present (slot returns -1 for a token not there, which is not read):
+// logit biases, penalties over the history, min-p. Same arithmetic in the
+// same order whether v is the whole vocabulary or the allowed tokens only,
+// so a masked sample stays the unmasked one with -infinity elsewhere.
+template <typename Slot>
+void adjust(const agm_sampler& s, float* v, uint32_t m, Slot slot) {
+    const agm_sampler_params& p = s.params;
+    const uint32_t nb = p.n_logit_bias < AGM_SAMPLER_MAX_BIAS ? p.n_logit_bias : AGM_SAMPLER_MAX_BIAS;
+    for (uint32_t i = 0; i < nb; ++i) {
+        const float b = p.logit_bias[i].bias;
+        const int64_t at = slot(p.logit_bias[i].token);
+        if (at >= 0 && b == b) v[at] += b;
+    }
+    uint32_t last_n = p.repeat_last_n < s.history_len ? p.repeat_last_n : s.history_len;
+    if (last_n > AGM_SAMPLER_MAX_LAST_N) last_n = AGM_SAMPLER_MAX_LAST_N;
+    if (last_n > 0) {
+        // The window, sorted, counted run by run.
+        int32_t w[AGM_SAMPLER_MAX_LAST_N];
+        for (uint32_t i = 0; i < last_n; ++i)
+            w[i] = s.history[(s.history_pos + AGM_SAMPLER_MAX_LAST_N - 1 - i) % AGM_SAMPLER_MAX_LAST_N];
+        std::sort(w, w + last_n);
+        for (uint32_t i = 0; i < last_n;) {
+            uint32_t j = i;
+            while (j < last_n && w[j] == w[i]) ++j;
+            const int64_t at = slot(w[i]);
+            if (at >= 0) v[at] = penalize(v[at], j - i, p);
+            i = j;
+        }
+    }
+    if (p.min_p > 0.0f && p.min_p <= 1.0f && m > 0) {
+        float max = v[0];
+        for (uint32_t i = 1; i < m; ++i)
+            if (v[i] > max || max != max) max = v[i];
+        if (max == max && max != -INFINITY) {
+            for (uint32_t i = 0; i < m; ++i)
+                if (!(expf_exact(v[i] - max) >= p.min_p)) v[i] = -INFINITY;
+        }
+    }
+}
+
 }  // namespace
 
 size_t sampler_scratch_bytes(uint32_t n) { return (size_t)n * (sizeof(float) + sizeof(Candidate)); }
 
-int32_t sample(agm_sampler* smp, const float* logits, uint32_t n, void* scratch) {
+namespace {
+
+int32_t sample_one(agm_sampler* smp, const float* logits, uint32_t n, void* scratch) {
     const agm_sampler_params& p = smp->params;
+    float* probs = static_cast<float*>(scratch);                             // [n]
+    if (adjusts(*smp)) {  // the controls work on a copy: logits stay as they are
+        for (uint32_t i = 0; i < n; ++i) probs[i] = logits[i];
+        adjust(*smp, probs, n, [n](int32_t t) { return t >= 0 && (uint32_t)t < n ? (int64_t)t : (int64_t)-1; });
+        logits = probs;  // below, probs[i] is only ever computed from logits[i]
+    }
     if (!(p.temperature > 0.0f)) return argmax(logits, n);
 
-    float* probs = static_cast<float*>(scratch);                             // [n]
     Candidate* cand = reinterpret_cast<Candidate*>(probs + n);               // [n]
     for (uint32_t i = 0; i < n; ++i) probs[i] = logits[i] / p.temperature;
     softmax(probs, n);
@@ -90,7 +161,7 @@ int32_t sample(agm_sampler* smp, const float* logits, uint32_t n, void* scratch)
     return cand[last].index;
 }
 
-int32_t sample_masked(agm_sampler* smp, const float* logits, uint32_t n, const uint32_t* mask, void* scratch) {
+int32_t sample_masked_one(agm_sampler* smp, const float* logits, uint32_t n, const uint32_t* mask, void* scratch) {
     // The allowed tokens, in index order: their logits compacted into
     // probs[0..m), their ids after (the Candidate array's memory). The
     // steps are sample()'s on that shorter array; a disallowed token would
@@ -109,13 +180,25 @@ int32_t sample_masked(agm_sampler* smp, const float* logits, uint32_t n, const u
         }
     if (m == 0) return -1;
     const agm_sampler_params& p = smp->params;
+    for (uint32_t i = 0; i < m; ++i) vals[i] = logits[ids[i]];
+    if (adjusts(*smp)) {
+        adjust(*smp, vals, m, [ids, m](int32_t t) {  // ids ascend: a binary search
+            const int32_t* at = std::lower_bound(ids, ids + m, t);
+            return at != ids + m && *at == t ? (int64_t)(at - ids) : (int64_t)-1;
+        });
+        // Biases of -infinity on every allowed token: nothing is left to
+        // draw from (the unmasked sampler would return a disallowed one).
+        bool any = false;
+        for (uint32_t i = 0; i < m && !any; ++i) any = !(vals[i] == -INFINITY);
+        if (!any) return -2;
+    }
     if (!(p.temperature > 0.0f)) {
         uint32_t best = 0;
         for (uint32_t i = 1; i < m; ++i)
-            if (logits[ids[i]] > logits[ids[best]]) best = i;
+            if (vals[i] > vals[best]) best = i;
         return ids[best];
     }
-    for (uint32_t i = 0; i < m; ++i) vals[i] = logits[ids[i]] / p.temperature;
+    for (uint32_t i = 0; i < m; ++i) vals[i] = vals[i] / p.temperature;
     softmax(vals, m);
     const float coin = next_f32(&smp->rng_state);
     // The same choice of path as sample() over the whole vocabulary.
@@ -160,15 +243,66 @@ int32_t sample_masked(agm_sampler* smp, const float* logits, uint32_t n, const u
     return cand[last].index;
 }
 
+}  // namespace
+
+int32_t sample(agm_sampler* smp, const float* logits, uint32_t n, void* scratch) {
+    const int32_t t = sample_one(smp, logits, n, scratch);
+    agm_sampler_accept(smp, t);
+    return t;
+}
+
+int32_t sample_masked(agm_sampler* smp, const float* logits, uint32_t n, const uint32_t* mask, void* scratch) {
+    const int32_t t = sample_masked_one(smp, logits, n, mask, scratch);
+    if (t >= 0) agm_sampler_accept(smp, t);
+    return t;
+}
+
 }  // namespace agm
 
 extern "C" {
 
 void agm_sampler_params_default(agm_sampler_params* p) {
+    std::memset(p, 0, sizeof *p);
     p->temperature = 0.0f;
     p->top_k = 0;
     p->top_p = 1.0f;
     p->seed = 42;
+    p->min_p = 0.0f;
+    p->repeat_penalty = 1.0f;
+    p->presence_penalty = 0.0f;
+    p->frequency_penalty = 0.0f;
+    p->repeat_last_n = 64;
+    p->n_logit_bias = 0;
+}
+
+agm_status agm_sampler_params_check(const agm_sampler_params* p, agm_error* error) {
+    if (p == nullptr) return agm::report_arg(error, "agm_sampler_params_check: NULL argument");
+    const auto finite = [](float x) { return x == x && x - x == 0.0f; };
+    if (!finite(p->temperature) || p->temperature < 0.0f)
+        return agm::report_arg(error, "sampler: temperature must be finite and >= 0");
+    if (!finite(p->top_p)) return agm::report_arg(error, "sampler: top_p must be finite");
+    if (!finite(p->min_p) || p->min_p < 0.0f || p->min_p > 1.0f)
+        return agm::report_arg(error, "sampler: min_p must be in 0..1");
+    if (!finite(p->repeat_penalty) || !(p->repeat_penalty > 0.0f))
+        return agm::report_arg(error, "sampler: repeat_penalty must be finite and > 0 (1: off)");
+    if (!finite(p->presence_penalty) || !finite(p->frequency_penalty))
+        return agm::report_arg(error, "sampler: presence and frequency penalties must be finite");
+    if (p->repeat_last_n > AGM_SAMPLER_MAX_LAST_N)
+        return agm::report_arg(error, "sampler: repeat_last_n is at most 256 (AGM_SAMPLER_MAX_LAST_N)");
+    if (p->n_logit_bias > AGM_SAMPLER_MAX_BIAS)
+        return agm::report_arg(error, "sampler: at most 16 logit biases (AGM_SAMPLER_MAX_BIAS)");
+    for (uint32_t i = 0; i < p->n_logit_bias; ++i) {
+        const float b = p->logit_bias[i].bias;
+        if (b != b || b == INFINITY) return agm::report_arg(error, "sampler: a logit bias is NaN or +infinity");
+    }
+    return AGM_OK;
+}
+
+void agm_sampler_accept(agm_sampler* s, int32_t token) {
+    if (s == nullptr) return;
+    s->history[s->history_pos] = token;
+    s->history_pos = (s->history_pos + 1) % AGM_SAMPLER_MAX_LAST_N;
+    if (s->history_len < AGM_SAMPLER_MAX_LAST_N) ++s->history_len;
 }
 
 void agm_sampler_init(agm_sampler* s, const agm_sampler_params* params) {
@@ -183,6 +317,8 @@ void agm_sampler_init(agm_sampler* s, const agm_sampler_params* params) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
     s->rng_state = z != 0 ? z : 0x2545F4914F6CDD1Dull;
+    s->history_len = 0;
+    s->history_pos = 0;
 }
 
 }  // extern "C"

@@ -18,7 +18,8 @@ int32_t sample(agm_sampler* sampler, const float* logits, uint32_t n, void* scra
 
 // The same, restricted to the tokens whose bit is set in mask[(n + 31) / 32]
 // (bit t % 32 of word t / 32): bit for bit sample() with every other logit
-// at -infinity, reading no other logit. -1 if no token is allowed.
+// at -infinity, reading no other logit. -1 if no token is allowed, -2 if
+// the logit biases ban every allowed one.
 int32_t sample_masked(agm_sampler* sampler, const float* logits, uint32_t n, const uint32_t* mask, void* scratch);
 
 }  // namespace agm

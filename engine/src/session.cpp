@@ -787,6 +787,8 @@ agm_status agm_session_sample_masked(agm_session* s, agm_sampler* sampler, const
     AGM_REGION(AGM_REGION_SAMPLE);
     const int32_t t = agm::sample_masked(sampler, s->logits, s->model->config->vocab_size, mask, s->probs);
     AGM_REGION(AGM_REGION_REST);
+    if (t == -2)
+        return agm::report_arg(error, "agm_session_sample_masked: the logit biases ban every token the mask allows");
     if (t < 0) return agm::report_arg(error, "agm_session_sample_masked: the mask allows no token");
     *token = t;
     return AGM_OK;
