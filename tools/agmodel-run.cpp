@@ -13,6 +13,7 @@
 // ends where the grammar is complete and the model picks EOS, or nothing
 // more can follow; forced text is fed without sampling (jump-forward).
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -32,6 +33,9 @@ void usage(FILE* f) {
     std::fprintf(f,
         "usage: agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T]\n"
         "                   [--top-k K] [--top-p P] [--seed S] [--kv f32|f16|q8]\n"
+        "                   [--min-p P] [--repeat-penalty F] [--presence-penalty F]\n"
+        "                   [--frequency-penalty F] [--repeat-last-n N] [--logit-bias T=B]...\n"
+        "                   [--stop S]...\n"
         "                   [--grammar FILE | --json-schema FILE | --json]\n"
         "                   [--no-jump-forward] [--stats]\n"
         "  -m FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
@@ -42,6 +46,13 @@ void usage(FILE* f) {
         "  --top-k K   sample among the K most likely tokens (0 = off)\n"
         "  --top-p P   nucleus sampling threshold (1 = off)\n"
         "  --seed S    random seed (default 42)\n"
+        "  --min-p P   drop tokens less likely than P times the most likely (0 = off)\n"
+        "  --repeat-penalty F     llama.cpp's repeat penalty over the last N tokens (1 = off)\n"
+        "  --presence-penalty F   lower a token seen in the last N by F (0 = off)\n"
+        "  --frequency-penalty F  lower a token by F per time seen in the last N (0 = off)\n"
+        "  --repeat-last-n N      the N of the penalties (default 64, at most 256)\n"
+        "  --logit-bias T=B       add B to token T's logit (-inf: never); up to 16\n"
+        "  --stop S    end the output before the text S (up to 8, 64 bytes each)\n"
         "  --kv TYPE   KV cache: f32 (exact, default), f16 or q8 (int8 per head)\n"
         "  --grammar FILE   constrain the output to a GBNF grammar (llama.cpp's dialect)\n"
         "  --json-schema FILE  constrain the output to JSON valid for a JSON Schema\n"
@@ -60,6 +71,35 @@ int fail_with(const char* what, agm_status st, const agm_error& e) {
     std::fprintf(stderr, "agmodel-run: %s: %s (%s)\n", what, e.message, agm_status_name(st));
     return 1;
 }
+
+// Generated text goes out through the stop strings (--stop): bytes that may
+// start one are held back until the next bytes tell.
+struct Output {
+    agm_stop stop;
+    bool active = false;
+    std::vector<char> buf;
+    // Writes what is safe to show; true once a stop string has matched.
+    bool write(const char* bytes, size_t n) {
+        if (!active) {
+            std::fwrite(bytes, 1, n, stdout);
+            std::fflush(stdout);
+            return false;
+        }
+        buf.resize(n + AGM_STOP_MAX_BYTES);
+        size_t k = 0;
+        agm_error e;
+        if (agm_stop_feed(&stop, bytes, n, buf.data(), buf.size(), &k, &e) != AGM_OK) return true;
+        std::fwrite(buf.data(), 1, k, stdout);
+        std::fflush(stdout);
+        return agm_stop_matched(&stop) >= 0;
+    }
+    void flush() {
+        if (!active) return;
+        char tail[AGM_STOP_MAX_BYTES];
+        std::fwrite(tail, 1, agm_stop_flush(&stop, tail, sizeof tail), stdout);
+    }
+};
+Output g_out;
 
 // A grammar file (at most 16 MB) into out.
 bool read_small_file(const char* path, std::vector<uint8_t>* out) {
@@ -88,11 +128,11 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
     std::vector<uint32_t> mask((info.vocab_size + 31) / 32);
     std::vector<int32_t> jump(256);
     char piece[1024];
-    auto emit = [&](int32_t prev, int32_t tok) {
+    auto emit = [&](int32_t prev, int32_t tok) {  // true: a stop string ended the output
         const size_t n = agm_token_piece(model, prev, tok, 0, piece, sizeof piece);
-        std::fwrite(piece, 1, n < sizeof piece ? n : sizeof piece, stdout);
-        std::fflush(stdout);
+        return g_out.write(piece, n < sizeof piece ? n : sizeof piece);
     };
+    bool stopped = false;
     agm_status st = agm_matcher_reset(matcher, last);
     if (st != AGM_OK) return fail_with("grammar", st, e);
     while (!agm_matcher_is_done(matcher)) {
@@ -107,8 +147,10 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
             for (size_t i = 0; i < n_jump; ++i) {
                 st = agm_matcher_accept_token(matcher, jump[i], &e);
                 if (st != AGM_OK) return fail_with("grammar", st, e);
-                emit(i == 0 ? last : jump[i - 1], jump[i]);
+                agm_sampler_accept(sampler, jump[i]);  // fed, not sampled: the penalties see it too
+                if (!stopped) stopped = emit(i == 0 ? last : jump[i - 1], jump[i]);
             }
+            if (stopped) return 0;
             *grammar_s += now_s() - t0;
             st = agm_session_feed(session, jump.data(), n_jump, &e);
             if (st != AGM_OK) return fail_with("decoding failed", st, e);
@@ -128,7 +170,7 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
             if (st != AGM_OK) return fail_with("grammar", st, e);
             *grammar_s += now_s() - t0;
             if (next == info.eos_id) break;
-            emit(last, next);
+            if (emit(last, next)) return 0;
             last = next;
             ++*generated;
             st = agm_session_feed(session, &next, 1, &e);
@@ -152,7 +194,10 @@ int main(int argc, char** argv) {
     bool any_json = false;
     bool jump_forward = true;
     long long steps = 256, n_ctx = 0, top_k = 0, seed = 42;
-    double temp = 0.0, top_p = 1.0;
+    double temp = 0.0, top_p = 1.0, min_p = 0.0, repeat_penalty = 1.0, presence = 0.0, frequency = 0.0;
+    long long repeat_last_n = 64;
+    std::vector<agm_logit_bias> biases;
+    std::vector<std::string> stops;
     uint32_t kv = AGM_KV_F32;
     bool stats = false;
     for (int i = 1; i < argc; ++i) {
@@ -176,6 +221,31 @@ int main(int argc, char** argv) {
         else if (a == "-c") { if (!agm::parse_long(v, 1, 1 << 30, &n_ctx)) return bad("must be a positive integer"); }
         else if (a == "--temp") { if (!agm::parse_float(v, 0.0, 100.0, &temp)) return bad("must be in 0..100"); }
         else if (a == "--top-k") { if (!agm::parse_long(v, 0, 1 << 30, &top_k)) return bad("must be >= 0"); }
+        else if (a == "--min-p") { if (!agm::parse_float(v, 0.0, 1.0, &min_p)) return bad("must be in 0..1"); }
+        else if (a == "--repeat-penalty") { if (!agm::parse_float(v, 1e-6, 1e6, &repeat_penalty)) return bad("must be > 0 (1 = off)"); }
+        else if (a == "--presence-penalty") { if (!agm::parse_float(v, -1e6, 1e6, &presence)) return bad("must be a number"); }
+        else if (a == "--frequency-penalty") { if (!agm::parse_float(v, -1e6, 1e6, &frequency)) return bad("must be a number"); }
+        else if (a == "--repeat-last-n") {
+            if (!agm::parse_long(v, 0, AGM_SAMPLER_MAX_LAST_N, &repeat_last_n)) return bad("must be in 0..256");
+        }
+        else if (a == "--logit-bias") {
+            // TOKEN=BIAS; BIAS a number or -inf (the token is never picked).
+            const char* eq = std::strchr(v, '=');
+            long long tok = 0;
+            double b = 0;
+            const std::string t(v, eq ? (size_t)(eq - v) : 0);
+            if (eq == nullptr || !agm::parse_long(t.c_str(), 0, INT32_MAX, &tok)) return bad("must be TOKEN=BIAS");
+            if (std::strcmp(eq + 1, "-inf") == 0) b = -INFINITY;
+            else if (!agm::parse_float(eq + 1, -1e6, 1e6, &b)) return bad("must be TOKEN=BIAS (BIAS a number or -inf)");
+            if (biases.size() >= AGM_SAMPLER_MAX_BIAS) return bad("is given more than 16 times");
+            biases.push_back(agm_logit_bias{(int32_t)tok, (float)b});
+        }
+        else if (a == "--stop") {
+            const size_t len = std::strlen(v);
+            if (len == 0 || len > AGM_STOP_MAX_BYTES) return bad("must have 1 to 64 bytes");
+            if (stops.size() >= AGM_STOP_MAX) return bad("is given more than 8 times");
+            stops.push_back(v);
+        }
         else if (a == "--top-p") { if (!agm::parse_float(v, 0.0, 1.0, &top_p)) return bad("must be in 0..1"); }
         else if (a == "--seed") { if (!agm::parse_long(v, 0, INT64_MAX, &seed)) return bad("must be >= 0"); }
         else if (a == "--kv") {
@@ -298,8 +368,32 @@ int main(int argc, char** argv) {
     sp.top_k = (uint32_t)top_k;
     sp.top_p = (float)top_p;
     sp.seed = (uint64_t)seed;
+    sp.min_p = (float)min_p;
+    sp.repeat_penalty = (float)repeat_penalty;
+    sp.presence_penalty = (float)presence;
+    sp.frequency_penalty = (float)frequency;
+    sp.repeat_last_n = (uint32_t)repeat_last_n;
+    sp.n_logit_bias = (uint32_t)biases.size();
+    for (size_t i = 0; i < biases.size(); ++i) {
+        if (biases[i].token >= (int32_t)info.vocab_size) {
+            std::fprintf(stderr, "agmodel-run: --logit-bias: token %d is not in the vocabulary (%u tokens)\n",
+                         biases[i].token, info.vocab_size);
+            return finish(2);
+        }
+        sp.logit_bias[i] = biases[i];
+    }
+    st = agm_sampler_params_check(&sp, &e);
+    if (st != AGM_OK) {
+        std::fprintf(stderr, "agmodel-run: %s\n", e.message);
+        return finish(2);
+    }
     agm_sampler sampler;
     agm_sampler_init(&sampler, &sp);
+    std::vector<const char*> stop_ptrs;
+    for (const std::string& x : stops) stop_ptrs.push_back(x.c_str());
+    st = agm_stop_init(&g_out.stop, stop_ptrs.data(), nullptr, stop_ptrs.size(), &e);
+    if (st != AGM_OK) return fail_with("--stop", st, e);
+    g_out.active = !stops.empty();
 
     // The prompt goes through the model in one call (its logits are only
     // needed after the last token); its text is printed as the reference
@@ -313,6 +407,7 @@ int main(int argc, char** argv) {
         agm_model_close(model);
         return fail_with("prompt failed", st, e);
     }
+    for (size_t i = 0; i < n_feed; ++i) agm_sampler_accept(&sampler, ids[i]);  // the penalties see the prompt
     char piece[256];
     auto emit = [&](int32_t prev, int32_t tok) {
         const size_t n = agm_token_piece(model, prev, tok, AGM_PIECE_PRINTABLE, piece, sizeof piece);
@@ -345,8 +440,13 @@ int main(int argc, char** argv) {
             if (st != AGM_OK) { rc = fail_with("sampling failed", st, e); break; }
         }
         if (next == info.bos_id || next == info.eos_id) break;
-        emit(token, next);
-        std::fflush(stdout);
+        if (done >= n_prompt) {
+            const size_t n = agm_token_piece(model, token, next, AGM_PIECE_PRINTABLE, piece, sizeof piece);
+            if (g_out.write(piece, n < sizeof piece ? n : sizeof piece)) break;
+        } else {
+            emit(token, next);
+            std::fflush(stdout);
+        }
         token = next;
         if (done >= (size_t)steps) break;
         st = agm_session_feed(session, &token, 1, &e);
@@ -355,6 +455,7 @@ int main(int argc, char** argv) {
         ++generated;
     }
     const double gen_s = now_s() - t_gen;
+    g_out.flush();
     std::fputc('\n', stdout);
     std::fflush(stdout);
 
