@@ -108,8 +108,37 @@ TEST_CASE("integer ranges accept exactly the integers inside, written canonicall
     CHECK_FALSE(big.accepts("99999999999999"));
     Checker open("root ::= " + agm::schema::integer_range(true, -5, false, 0) + "\n");
     REQUIRE(open.ok());
-    CHECK(open.accepts("123456789012345678901234567890"));
+    CHECK(open.accepts("1234567890123456"));  // 16 digits: the most an unbounded side writes
+    CHECK(open.accepts("-5"));
+    CHECK_FALSE(open.accepts("12345678901234567"));
     CHECK_FALSE(open.accepts("-6"));
+    Checker below("root ::= " + agm::schema::integer_range(false, 0, true, -7) + "\n");
+    REQUIRE(below.ok());
+    CHECK(below.accepts("-7"));
+    CHECK(below.accepts("-9999999999999999"));
+    CHECK_FALSE(below.accepts("-10000000000000000"));
+    CHECK_FALSE(below.accepts("-6"));
+}
+
+TEST_CASE("numbers are finite in length: digits, fraction and exponent bounded") {
+    Checker num(grammar_of(R"({"type":"number"})"));
+    REQUIRE(num.ok());
+    CHECK(num.accepts("-1234567890123456.1234567890123456e-99"));
+    CHECK_FALSE(num.accepts("12345678901234567"));
+    CHECK_FALSE(num.accepts("1.12345678901234567"));
+    CHECK_FALSE(num.accepts("1e100"));
+    Checker frac(grammar_of(R"({"type":"number","exclusiveMinimum":0,"maximum":3})"));
+    REQUIRE(frac.ok());
+    CHECK(frac.accepts("0.0000000000000001"));
+    CHECK(frac.accepts("0.000000000000000123456789012345"));
+    CHECK(frac.accepts("3.0000000000000000"));
+    CHECK_FALSE(frac.accepts("0.00000000000000001"));
+    CHECK_FALSE(frac.accepts("3.00000000000000000"));
+    CHECK_FALSE(frac.accepts("0"));
+    Checker any(agm::json_any_value_gbnf(agm::SchemaOptions()));
+    REQUIRE(any.ok());
+    CHECK(any.accepts("[1.5e10,-0.25,{\"a\":1234567890123456}]"));
+    CHECK_FALSE(any.accepts("[12345678901234567]"));
 }
 
 TEST_CASE("number ranges with integral bounds accept the fractions inside") {
@@ -271,6 +300,8 @@ TEST_CASE("formats: dates with leap years, times, date-times, uuids, emails") {
     CHECK(time.accepts("\"08:30:00.125+05:30\""));
     CHECK_FALSE(time.accepts("\"24:00:00Z\""));
     CHECK_FALSE(time.accepts("\"08:30:00\""));  // RFC 3339 times carry an offset
+    CHECK(time.accepts("\"08:30:00.123456789Z\""));
+    CHECK_FALSE(time.accepts("\"08:30:00.1234567890Z\""));  // nine fraction digits at most
     Checker dt(grammar_of("{\"format\":\"date-time\",\"type\":\"string\"}"));
     CHECK(dt.accepts("\"2026-12-06T01:40:38Z\""));
     CHECK_FALSE(dt.accepts("\"2026-12-06 01:40:38Z\""));
@@ -282,6 +313,25 @@ TEST_CASE("formats: dates with leap years, times, date-times, uuids, emails") {
     CHECK_FALSE(email.accepts("\"no-at.example.org\""));
     CHECK_FALSE(email.accepts("\"a@localhost\""));  // a dotted domain only
     CHECK_FALSE(email.accepts("\"a@-x.org\""));
+    CHECK_FALSE(email.accepts("\".a@x.org\""));
+    CHECK_FALSE(email.accepts("\"a..b@x.org\""));
+    CHECK_FALSE(email.accepts("\"a.@x.org\""));
+    const std::string local64(64, 'a');
+    CHECK(email.accepts("\"" + local64 + "@x.org\""));
+    CHECK_FALSE(email.accepts("\"" + local64 + "a@x.org\""));  // the local part is bounded
+    // 64 octets with their dots at most: 32 dotted atoms (63 octets) pass, 33 (65) do not.
+    std::string dotted = "a";
+    for (int i = 1; i < 32; ++i) dotted += ".a";
+    CHECK(email.accepts("\"" + dotted + "@x.org\""));
+    CHECK_FALSE(email.accepts("\"" + dotted + ".a@x.org\""));
+    CHECK(email.accepts("\"a@b.c.org\""));
+    CHECK_FALSE(email.accepts("\"a@b.c.d.org\""));  // three labels at most
+    // The longest address the grammar writes fits RFC 5321's 254 octets.
+    const std::string label62(62, 'h');
+    const std::string longest = local64 + "@" + label62 + "." + label62 + "." + label62;
+    CHECK(longest.size() == 253);
+    CHECK(email.accepts("\"" + longest + "\""));
+    CHECK_FALSE(email.accepts("\"a@" + label62 + "h.org\""));  // a 63-byte label
 }
 
 TEST_CASE("objects: schema order, required members, additional properties") {

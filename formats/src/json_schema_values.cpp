@@ -46,6 +46,11 @@ std::string digits_between(const std::string& a, const std::string& b) {
     return out + ")";
 }
 
+// The most digits an unbounded integer part or a fraction is written with:
+// 16 (past what a double holds exactly), so that a model cannot write digits
+// forever. The free "integer" and "number" rules use the same bound.
+constexpr size_t kMaxDigits = 16;
+
 uint64_t pow10(size_t n) {
     uint64_t p = 1;
     while (n-- > 0) p *= 10;
@@ -63,7 +68,8 @@ std::string unsigned_range(uint64_t lo, uint64_t hi, bool hi_inf) {
         const uint64_t a = std::max(lo, first), b = hi_inf ? last : std::min(hi, last);
         if (a <= b) alts.push_back(digits_between(std::to_string(a), std::to_string(b)));
     }
-    if (hi_inf) alts.push_back("[1-9] [0-9]{" + std::to_string(dl) + ",}");
+    // No upper bound: up to kMaxDigits digits (a value past 10^16 is not written).
+    if (hi_inf && dl < kMaxDigits) alts.push_back("[1-9] [0-9]{" + std::to_string(dl) + "," + std::to_string(kMaxDigits - 1) + "}");
     if (alts.size() == 1) return alts[0];
     std::string out = "(";
     for (size_t i = 0; i < alts.size(); ++i) out += (i ? " | " : "") + alts[i];
@@ -80,9 +86,11 @@ std::string join_alts(const std::vector<std::string>& alts) {
 
 // Non-negative numbers I(.F)? with lo <(=) x <(=) hi (integers; hi_inf: none).
 std::string magnitude_range(uint64_t lo, bool lo_excl, uint64_t hi, bool hi_inf, bool hi_excl) {
-    const std::string any_frac = "(\".\" [0-9]+)?";
-    const std::string zero_frac = "(\".\" \"0\"+)?";
-    const std::string nonzero_frac = "\".\" [0-9]* [1-9] [0-9]*";
+    // At most kMaxDigits fraction digits (the zeros before the first other digit, and those after).
+    const std::string n = std::to_string(kMaxDigits), n1 = std::to_string(kMaxDigits - 1);
+    const std::string any_frac = "(\".\" [0-9]{1," + n + "})?";
+    const std::string zero_frac = "(\".\" \"0\"{1," + n + "})?";
+    const std::string nonzero_frac = "\".\" \"0\"{0," + n1 + "} [1-9] [0-9]{0," + n1 + "}";
     std::vector<std::string> alts;
     // Integer parts whose every fraction is inside: [A, B].
     const uint64_t a = lo_excl ? lo + 1 : lo;
@@ -246,7 +254,7 @@ bool format_rules(const std::string& format, std::vector<std::pair<std::string, 
     };
     const auto add_time = [&] {
         rules->push_back({"fmt-time",
-                          "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]+)? "
+                          "([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9] \":\" [0-5] [0-9] (\".\" [0-9]{1,9})? "
                           "(\"Z\" | [+-] ([01] [0-9] | \"2\" [0-3]) \":\" [0-5] [0-9])"});
     };
     if (format == "date") {
@@ -264,9 +272,15 @@ bool format_rules(const std::string& format, std::vector<std::pair<std::string, 
                                       "[0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{12}"});
         *content = "fmt-uuid";
     } else if (format == "email") {
-        rules->push_back({"fmt-atom", "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"});
-        rules->push_back({"fmt-label", "[A-Za-z0-9] ([A-Za-z0-9-]{0,61} [A-Za-z0-9])?"});
-        rules->push_back({"fmt-email", "fmt-atom (\".\" fmt-atom)* \"@\" fmt-label (\".\" fmt-label)+"});
+        // A dot-atom local part (no dot first, last or twice running) of at most 64 octets, dots
+        // included (RFC 5321 4.5.3.1.1): up to 64 characters without a dot, or up to 32 dotted
+        // (an exact count of both would take a rule per length); a host name of two or three
+        // labels of at most 62 bytes each, so that the whole address stays within RFC 5321's 254
+        // octets (64 + 1 + 3 * 62 + 2 = 253; 63-byte labels would allow 256).
+        rules->push_back({"fmt-atext", "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"});
+        rules->push_back({"fmt-label", "[A-Za-z0-9] ([A-Za-z0-9-]{0,60} [A-Za-z0-9])?"});
+        rules->push_back({"fmt-local", "fmt-atext{1,64} | fmt-atext (\".\"? fmt-atext){0,31}"});
+        rules->push_back({"fmt-email", "fmt-local \"@\" fmt-label (\".\" fmt-label){1,2}"});
         *content = "fmt-email";
     } else {
         return false;

@@ -219,9 +219,9 @@ public:
         } else if (name == "keychar") {
             body = "[^\"\\\\\\x00-\\x1F]";
         } else if (name == "integer") {
-            body = "\"-\"? (\"0\" | [1-9] [0-9]*)";
+            body = "\"-\"? (\"0\" | [1-9] [0-9]{0,15})";  // at most 16 digits: see the header
         } else if (name == "number") {
-            body = "\"-\"? (\"0\" | [1-9] [0-9]*) (\".\" [0-9]+)? ([eE] [-+]? [0-9]+)?";
+            body = "\"-\"? (\"0\" | [1-9] [0-9]{0,15}) (\".\" [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})?";
         } else if (name == "boolean") {
             body = "\"true\" | \"false\"";
         } else if (name == "null") {

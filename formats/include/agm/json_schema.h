@@ -27,7 +27,14 @@
 //     a "pattern", each character in the one form json_serialize() writes;
 //   - numbers: integers without exponent or fraction; bounded numbers
 //     without exponent; enum and const numbers with an integral value up to
-//     2^53 as integers (1.0 is written 1).
+//     2^53 as integers (1.0 is written 1). Every number is finite in length
+//     so that a model cannot write digits forever: at most 16 integer
+//     digits, 16 fraction digits and a 2-digit exponent; range bounds past
+//     10^15 are brought in to it;
+//   - formats: time with at most 9 fraction-of-second digits; email as a
+//     dot-atom local part within RFC 5321's 64 octets (64 characters without
+//     a dot, or at most 32 with dots), '@', and a host of two or three labels
+//     of at most 62 bytes, so that an address never passes 254 octets.
 #ifndef AGM_JSON_SCHEMA_H
 #define AGM_JSON_SCHEMA_H
 
