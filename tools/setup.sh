@@ -22,7 +22,7 @@ packages=(
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev
   qemu-system-arm
   sentencepiece doctest-dev libbenchmark-dev
-  dpkg-dev
+  dpkg-dev python3 python3-jsonschema
 )
 # shellcheck disable=SC2206  # a word list by design
 [ -n "${AGM_SETUP_EXTRA:-}" ] && packages+=(${AGM_SETUP_EXTRA})
