@@ -18,8 +18,10 @@
  * compiler emits, `orr rX, rX, #0` with a non-canonical rotation field:
  *   orr r11, r11, #0 (rot 1)  0xE38BB100  begin: count from here
  *   orr r11, r11, #0 (rot 2)  0xE38BB200  end:   stop counting
+ *   orr r11, r11, #0 (rot 3)  0xE38BB300  step:  a step of the work ends here
  *   orr r12, r12, #0 (rot k)  0xE38CC000 | k << 8   charge to bucket k
- * Markers cost nothing and are not counted.
+ * Markers cost nothing and are not counted. Steps split the measured part
+ * (a generated token each, say) so that the costliest one can be told.
  *
  * Output (key=value lines, to out=FILE or QEMU's plugin log):
  *   all.*       the whole run
@@ -27,6 +29,8 @@
  *               if the program executed no begin marker, else everything
  *               between begin and end markers
  *   region.K.*  the measured part charged to bucket K (printed if non-empty)
+ *   steps, region.K.max_step_cycles   with step markers: how many steps
+ *               ended, and the most cycles bucket K took in one of them
  * Counts are exact and repeatable for a single-threaded guest.
  */
 #include <inttypes.h>
@@ -60,7 +64,7 @@ enum { S_NORMAL, S_EARLY, S_LATE, S_ACC, S_ACC_LATE };
 /* Destination kinds. */
 enum { D_NORMAL, D_MAC, D_AGU, D_LOCK };
 
-enum { M_NONE, M_BEGIN, M_END, M_REGION };
+enum { M_NONE, M_BEGIN, M_END, M_REGION, M_STEP };
 
 #define MAX_SRC 20
 #define MAX_DST 20
@@ -85,6 +89,9 @@ typedef struct {
 
 #define NBUCKET 16
 static Counts all_counts, bucket[NBUCKET];
+/* Step markers: each bucket's cycles when the last step ended, and the most
+ * one step took. */
+static uint64_t step_start[NBUCKET], step_max[NBUCKET], steps;
 static bool enabled, any_begin;
 static unsigned region;
 static uint64_t markers_begin, markers_end;
@@ -567,6 +574,7 @@ static void decode_arm(Insn *p, uint32_t w) {
     unsigned rot = bits(w, 11, 8);
     if (rot == 1) { p->marker = M_BEGIN; return; }
     if (rot == 2) { p->marker = M_END; return; }
+    if (rot == 3) { p->marker = M_STEP; return; }
   }
   if ((w & 0xFFFFF0FFu) == 0xE38CC000u) {
     p->marker = M_REGION;
@@ -654,6 +662,16 @@ static void vcpu_tb_exec(unsigned int vcpu_index, void *udata) {
     if (p->marker) {
       if (p->marker == M_BEGIN) { enabled = any_begin = true; markers_begin++; }
       else if (p->marker == M_END) { enabled = false; markers_end++; }
+      else if (p->marker == M_STEP) {
+        if (enabled) {
+          steps++;
+          for (int k = 0; k < NBUCKET; k++) {
+            uint64_t d = bucket[k].cycles - step_start[k];
+            if (d > step_max[k]) step_max[k] = d;
+            step_start[k] = bucket[k].cycles;
+          }
+        }
+      }
       else region = p->marker_arg;
       continue;
     }
@@ -752,7 +770,9 @@ static void plugin_exit(qemu_plugin_id_t id, void *p) {
     char prefix[32];
     snprintf(prefix, sizeof prefix, "region.%d.", k);
     put_counts(f, prefix, &bucket[k]);
+    if (steps) fprintf(f, "%smax_step_cycles=%" PRIu64 "\n", prefix, step_max[k]);
   }
+  if (steps) fprintf(f, "steps=%" PRIu64 "\n", steps);
   fclose(f);
   if (out_path) {
     FILE *o = fopen(out_path, "w");

@@ -7,7 +7,9 @@
 # Each .S is assembled into a static ARMv6KZ program (no C library), run once
 # under `qemu-arm -cpu arm1176` with the plugin, and every `@ expect region=K
 # insns=N cycles=C name=...` line in it is checked against the plugin's
-# region.K.insns / region.K.cycles. Exit status 0 only if all match.
+# region.K.insns / region.K.cycles (and, where the line also says
+# `steps=S max_step_cycles=M`, the step markers' steps and
+# region.K.max_step_cycles). Exit status 0 only if all match.
 #
 # Environment: QEMU_ARM (default qemu-arm), AGM_ARM_CC (default
 # arm-linux-gnueabi-gcc), AGM_CYCLES_PLUGIN (default: built by
@@ -46,11 +48,20 @@ for src in "$@"; do
   while IFS= read -r line; do
     region=$(sed -E 's/.*region=([0-9]+).*/\1/' <<<"$line")
     want_i=$(sed -E 's/.*insns=([0-9]+).*/\1/' <<<"$line")
-    want_c=$(sed -E 's/.*cycles=([0-9]+).*/\1/' <<<"$line")
+    want_c=$(sed -E 's/.* cycles=([0-9]+).*/\1/' <<<"$line")
     what=$(sed -E 's/.*name=([^ ]+).*/\1/' <<<"$line")
     got_i=$(sed -n "s/^region\.$region\.insns=//p" "$out")
     got_c=$(sed -n "s/^region\.$region\.cycles=//p" "$out")
-    if [ "${got_i:-none}" = "$want_i" ] && [ "${got_c:-none}" = "$want_c" ]; then
+    steps_ok=1
+    if [[ $line == *" steps="* ]]; then
+      want_s=$(sed -E 's/.* steps=([0-9]+).*/\1/' <<<"$line")
+      want_m=$(sed -E 's/.*max_step_cycles=([0-9]+).*/\1/' <<<"$line")
+      got_s=$(sed -n "s/^steps=//p" "$out")
+      got_m=$(sed -n "s/^region\.$region\.max_step_cycles=//p" "$out")
+      [ "${got_s:-none}" = "$want_s" ] && [ "${got_m:-none}" = "$want_m" ] || steps_ok=0
+      what="$what(steps=${got_s:-none}/$want_s,max_step_cycles=${got_m:-none}/$want_m)"
+    fi
+    if [ "${got_i:-none}" = "$want_i" ] && [ "${got_c:-none}" = "$want_c" ] && [ $steps_ok -eq 1 ]; then
       printf 'PASS %-28s insns=%s cycles=%s\n' "$name:$what" "$got_i" "$got_c"
       pass=$((pass + 1))
     else
