@@ -123,6 +123,7 @@ void brute_mask(agm_matcher* mt, const agm_model* model, int32_t prev, std::vect
 
 struct Totals {
     long runs = 0, sampled = 0, forced = 0, failed = 0, truncated = 0, steps_checked = 0;
+    long sparse_feeds = 0, rows_checked = 0;
     double brute_s = 0, mask_s = 0;
 };
 
@@ -138,15 +139,19 @@ Outcome run_one(const Model& md, agm_grammar* g, const std::string& prompt, cons
     agm_session_options so;
     agm_session_options_default(&so);
     so.n_ctx = (uint32_t)max_positions;
-    agm_session* s = nullptr;
-    if (agm_session_create(md.m, &so, &s, &e) != AGM_OK) {
+    // s computes only the classifier rows the next step allows (the sparse
+    // classifier), full every row: the reference.
+    agm_session *s = nullptr, *full = nullptr;
+    if (agm_session_create(md.m, &so, &s, &e) != AGM_OK || agm_session_create(md.m, &so, &full, &e) != AGM_OK) {
         std::fprintf(stderr, "session: %s\n", e.message);
+        agm_session_free(s);
         return Outcome::Failed;
     }
     agm_matcher* mt = nullptr;
     if (agm_matcher_create(g, &mt, &e) != AGM_OK) {
         std::fprintf(stderr, "matcher: %s\n", e.message);
         agm_session_free(s);
+        agm_session_free(full);
         return Outcome::Failed;
     }
     std::vector<int32_t> ids(prompt.size() + 8);
@@ -157,14 +162,34 @@ Outcome run_one(const Model& md, agm_grammar* g, const std::string& prompt, cons
         ids[0] = info.eos_id;
         n_ids = 1;
     }
-    ok = ok && agm_session_feed(s, ids.data(), n_ids, &e) == AGM_OK;
     agm_sampler smp;
     agm_sampler_init(&smp, &sp);
     for (size_t i = 0; i < n_ids; ++i) agm_sampler_accept(&smp, ids[i]);
     int32_t last = ids[n_ids - 1];
     ok = ok && agm_matcher_reset(mt, last) == AGM_OK;
     const size_t words = (info.vocab_size + 31) / 32;
-    std::vector<uint32_t> mask(words), want(words);
+    std::vector<uint32_t> mask(words), want(words), rows(words);
+    std::vector<int32_t> ahead(256);
+    // Feeds both sessions; s with the rows of the next step's mask when the
+    // next step samples (as agmodel-run does).
+    bool rows_ready = false;  // rows is the matcher state's mask
+    auto feed = [&](const int32_t* t, size_t n) {
+        size_t n_ahead = 0;
+        rows_ready = false;
+        if (ok && jump_forward) ok = agm_matcher_forced_tokens(mt, ahead.data(), ahead.size(), &n_ahead, &e) == AGM_OK;
+        bool sparse = false;
+        if (ok && n_ahead == 0 && !agm_matcher_is_done(mt)) {
+            uint32_t n_rows = 0;
+            const auto t0 = std::chrono::steady_clock::now();
+            ok = agm_matcher_fill_mask(mt, rows.data(), words, &n_rows, &e) == AGM_OK;
+            tot->mask_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            sparse = rows_ready = true;
+        }
+        ok = ok && agm_session_feed_rows(s, t, n, sparse ? rows.data() : nullptr, &e) == AGM_OK;
+        ok = ok && agm_session_feed(full, t, n, &e) == AGM_OK;
+        if (sparse) ++tot->sparse_feeds;
+    };
+    feed(ids.data(), n_ids);
     std::vector<float> inf(info.vocab_size);
     std::vector<uint8_t> scratch(agm::sampler_scratch_bytes(info.vocab_size));
     std::vector<int32_t> jump(256);
@@ -185,7 +210,7 @@ Outcome run_one(const Model& md, agm_grammar* g, const std::string& prompt, cons
                 agm_sampler_accept(&smp, jump[i]);
                 emit(i == 0 ? last : jump[i - 1], jump[i]);
             }
-            ok = ok && agm_session_feed(s, jump.data(), n_jump, &e) == AGM_OK;
+            feed(jump.data(), n_jump);
             last = jump[n_jump - 1];
             pos += n_jump;
             tot->forced += (long)n_jump;
@@ -193,20 +218,32 @@ Outcome run_one(const Model& md, agm_grammar* g, const std::string& prompt, cons
             if (pos >= max_positions) break;
             uint32_t n_allowed = 0;
             const auto t0 = std::chrono::steady_clock::now();
-            ok = agm_matcher_fill_mask(mt, mask.data(), words, &n_allowed, &e) == AGM_OK;
+            if (rows_ready) mask = rows;  // computed before the feed (once per state, as agmodel-run does)
+            else ok = agm_matcher_fill_mask(mt, mask.data(), words, &n_allowed, &e) == AGM_OK;
             const auto t1 = std::chrono::steady_clock::now();
             brute_mask(mt, md.m, last, &want);
             const auto t2 = std::chrono::steady_clock::now();
-            tot->mask_s += std::chrono::duration<double>(t1 - t0).count();
+            if (!rows_ready) tot->mask_s += std::chrono::duration<double>(t1 - t0).count();
             tot->brute_s += std::chrono::duration<double>(t2 - t1).count();
             if (ok && mask != want) {
                 std::fprintf(stderr, "step %zu: the grammar's mask differs from the brute-force check\n", pos);
                 ok = false;
                 break;
             }
+            // The sparse classifier's rows are the full product's.
+            const float* logits = agm_session_logits(full);
+            const float* sparse_logits = agm_session_logits(s);
+            for (uint32_t t = 0; ok && t < info.vocab_size; ++t) {
+                if (!((want[t >> 5] >> (t & 31)) & 1)) continue;
+                if (std::memcmp(&logits[t], &sparse_logits[t], sizeof(float)) != 0) {
+                    std::fprintf(stderr, "step %zu: the sparse classifier's logit of token %u differs\n", pos, t);
+                    ok = false;
+                }
+                ++tot->rows_checked;
+            }
+            if (!ok) break;
             // The reference: the plain sampler on the logits with every
             // disallowed token at -infinity, from the same state.
-            const float* logits = agm_session_logits(s);
             for (uint32_t t = 0; t < info.vocab_size; ++t)
                 inf[t] = (want[t >> 5] >> (t & 31)) & 1 ? logits[t] : -INFINITY;
             agm_sampler ref = smp;
@@ -225,7 +262,7 @@ Outcome run_one(const Model& md, agm_grammar* g, const std::string& prompt, cons
             emit(last, next);
             last = next;
             ++tot->sampled;
-            ok = agm_session_feed(s, &next, 1, &e) == AGM_OK;
+            feed(&next, 1);
             ++pos;
         }
     }
@@ -233,6 +270,7 @@ Outcome run_one(const Model& md, agm_grammar* g, const std::string& prompt, cons
     const bool complete = agm_matcher_is_complete(mt) != 0;
     agm_matcher_free(mt);
     agm_session_free(s);
+    agm_session_free(full);
     if (!ok) return Outcome::Failed;
     return complete ? Outcome::Complete : Outcome::Truncated;
 }
@@ -346,11 +384,15 @@ int main(int argc, char** argv) {
     std::fclose(manifest);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     std::printf("%s: %zu schemas, %ld runs, %ld complete, %ld truncated, %ld failed; %ld sampled steps (each mask equal to the brute force, each "
-                "token equal to the restricted distribution's), %ld forced tokens; %.3f ms per mask, %.1f ms per "
-                "brute-force check; %.1f s\n",
+                "token equal to the restricted distribution's), %ld forced tokens; %ld sparse-classifier feeds, "
+                "%ld rows equal to the full product's; %.3f ms per mask, %.1f ms per brute-force check; %.1f s\n",
                 kind.c_str(), schemas.size(), tot.runs, tot.runs - tot.truncated - tot.failed, tot.truncated,
-                tot.failed, tot.steps_checked, tot.forced,
+                tot.failed, tot.steps_checked, tot.forced, tot.sparse_feeds, tot.rows_checked,
                 tot.steps_checked ? tot.mask_s * 1e3 / (double)tot.steps_checked : 0.0,
                 tot.steps_checked ? tot.brute_s * 1e3 / (double)tot.steps_checked : 0.0, secs);
+    if (tot.sparse_feeds == 0 || tot.rows_checked == 0) {
+        std::fprintf(stderr, "no step used the sparse classifier: nothing of it was checked\n");
+        return 1;
+    }
     return tot.failed == 0 ? 0 : 1;
 }

@@ -2,7 +2,8 @@
 # agmodel-run's sampling controls end to end on the bundled model: --stop cuts
 # the generated text before the first stop string (also one that spans
 # tokens) and never prints it; penalties change greedy output reproducibly;
-# out-of-range values exit 2 with one line naming the flag.
+# the sparse classifier changes no output; out-of-range values exit 2 with
+# one line naming the flag.
 #   run_controls.sh AGMODEL_RUN MODEL [EMULATOR...]
 set -uo pipefail
 prog=$1 model=$2
@@ -54,6 +55,24 @@ off=$("${run[@]}" -n 200 -p "$prompt" --repeat-penalty 1 --presence-penalty 0 --
 s1=$("${run[@]}" -n 60 -p "$prompt" --temp 0.8 --min-p 0.1 --seed 5)
 s2=$("${run[@]}" -n 60 -p "$prompt" --temp 0.8 --min-p 0.1 --seed 5)
 [ "$s1" = "$s2" ] || fail "seeded min-p runs differ"
+
+# The sparse classifier computes the same logits: the same constrained
+# output with and without it, sampled and greedy, with and without
+# jump-forward; and --stats says which was used.
+schema=$(dirname "$0")/data/schema/gen/01-telemetry.json
+for jf in "" --no-jump-forward; do
+  for args in "--temp 0" "--temp 0.9 --seed 3" "--temp 1.5 --seed 8"; do
+    # shellcheck disable=SC2086  # word lists by design
+    a=$("${run[@]}" -n 200 -p "Report:" --json-schema "$schema" $args $jf) || fail "sparse $args $jf: exit $?"
+    # shellcheck disable=SC2086
+    b=$("${run[@]}" -n 200 -p "Report:" --json-schema "$schema" $args $jf --no-sparse-classifier) ||
+      fail "full $args $jf: exit $?"
+    [ -n "$a" ] && [ "$a" = "$b" ] || fail "--no-sparse-classifier changed the output ($args $jf): '$a' vs '$b'"
+  done
+done
+echo "sparse classifier: same outputs as the full product (6 runs): '$a'"
+st=$("${run[@]}" -n 200 -p "Report:" --json-schema "$schema" --no-sparse-classifier --stats 2>&1 >/dev/null)
+grep -q "sparse classifier off" <<<"$st" || fail "--stats does not say the sparse classifier was off: $st"
 
 # expect_bad PATTERN ARGS...: exit 2, one line matching PATTERN on stderr.
 expect_bad() {

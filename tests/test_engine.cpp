@@ -257,6 +257,64 @@ TEST_CASE("tl5_r4: a prompt fed at once (two tokens per pass) equals it fed toke
     }
 }
 
+TEST_CASE("sparse classifier: the rows agm_session_feed_rows computes equal the full product's bits") {
+    const std::string tok = agm_test::model_3m_dir() + "/tokenizer.bin";
+    for (uint32_t embedding : {(uint32_t)AGM_TYPE_F32, (uint32_t)AGM_TYPE_Q4_B32, (uint32_t)AGM_TYPE_TL5_R4S}) {
+        Converted c(tok, AGM_TYPE_TL5_R4, embedding);
+        agm_model_info info;
+        agm_model_get_info(c.m, &info);
+        const uint32_t vocab = info.vocab_size, words = (vocab + 31) / 32;
+        const std::vector<int32_t> ids = tokenize(c.m, "The little dog ran to the park and", true);
+        agm_error e;
+        Session full(c.m);
+        REQUIRE(agm_session_feed(full.s, ids.data(), ids.size(), &e) == AGM_OK);
+        const float* want = agm_session_logits(full.s);
+        // Masks: empty, one row at either end, a run across a row quad,
+        // every other row, random densities, all rows.
+        std::vector<std::vector<uint32_t>> masks;
+        auto mask_of = [&](auto&& pick) {
+            std::vector<uint32_t> m(words, 0);
+            for (uint32_t t = 0; t < vocab; ++t)
+                if (pick(t)) m[t >> 5] |= 1u << (t & 31);
+            masks.push_back(m);
+        };
+        mask_of([](uint32_t) { return false; });
+        mask_of([](uint32_t t) { return t == 0; });
+        mask_of([&](uint32_t t) { return t == vocab - 1; });
+        mask_of([](uint32_t t) { return t >= 3 && t <= 9; });
+        mask_of([](uint32_t t) { return t % 2 == 1; });
+        uint32_t rng = 12345;
+        for (uint32_t density : {1u, 30u, 90u})
+            mask_of([&](uint32_t) { rng = rng * 1664525u + 1013904223u; return (rng >> 8) % 100 < density; });
+        mask_of([](uint32_t) { return true; });
+        for (size_t k = 0; k < masks.size(); ++k) {
+            INFO("embedding type " << embedding << ", mask " << k);
+            Session sparse(c.m);
+            REQUIRE(agm_session_feed_rows(sparse.s, ids.data(), ids.size(), masks[k].data(), &e) == AGM_OK);
+            const float* got = agm_session_logits(sparse.s);
+            REQUIRE(got != nullptr);
+            uint32_t same = 0, banned = 0, in_mask = 0;
+            for (uint32_t t = 0; t < vocab; ++t) {
+                if ((masks[k][t >> 5] >> (t & 31)) & 1) {
+                    ++in_mask;
+                    same += std::memcmp(&got[t], &want[t], sizeof(float)) == 0 ? 1 : 0;
+                } else {
+                    banned += std::isinf(got[t]) && got[t] < 0 ? 1 : 0;
+                }
+            }
+            CHECK(same == in_mask);
+            CHECK(banned == vocab - in_mask);
+            // The session goes on from the sparse feed as from a full one.
+            int32_t next = ids.back();
+            REQUIRE(agm_session_feed(sparse.s, &next, 1, &e) == AGM_OK);
+            Session again(c.m);
+            REQUIRE(agm_session_feed(again.s, ids.data(), ids.size(), &e) == AGM_OK);
+            REQUIRE(agm_session_feed(again.s, &next, 1, &e) == AGM_OK);
+            CHECK(std::memcmp(agm_session_logits(sparse.s), agm_session_logits(again.s), vocab * sizeof(float)) == 0);
+        }
+    }
+}
+
 TEST_CASE("a model opened from memory computes what the mapped file computes") {
     std::vector<uint8_t> bytes;
     REQUIRE(agm_test::read_file(agm_test::bundled_model(), &bytes));

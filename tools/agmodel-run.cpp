@@ -2,7 +2,8 @@
 //
 //   agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T] [--top-k K]
 //               [--top-p P] [--seed S] [--kv f32|f16|q8]
-//               [--grammar FILE | --json-schema FILE | --json] [--no-jump-forward] [--stats]
+//               [--grammar FILE | --json-schema FILE | --json] [--no-jump-forward]
+//               [--no-sparse-classifier] [--stats]
 //
 // -n counts positions, the prompt's tokens included (llama2.c's "steps"),
 // so `-n 256` reproduces the reference's 256-step generations. Generation
@@ -37,7 +38,7 @@ void usage(FILE* f) {
         "                   [--frequency-penalty F] [--repeat-last-n N] [--logit-bias T=B]...\n"
         "                   [--stop S]...\n"
         "                   [--grammar FILE | --json-schema FILE | --json]\n"
-        "                   [--no-jump-forward] [--stats]\n"
+        "                   [--no-jump-forward] [--no-sparse-classifier] [--stats]\n"
         "  -m FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
         "  -p TEXT     prompt (default: empty)\n"
         "  -n N        positions to run, prompt included (default 256; at most the context)\n"
@@ -59,6 +60,8 @@ void usage(FILE* f) {
         "                   (compact, members in the schema's order; refused keywords say why)\n"
         "  --json           constrain the output to one JSON value\n"
         "  --no-jump-forward  sample forced text too, token by token (default: fed at once)\n"
+        "  --no-sparse-classifier  compute every logit even where the grammar allows few\n"
+        "                   tokens (default: only the allowed rows; the same logits)\n"
         "  --stats     print speed and memory figures to stderr at the end\n");
 }
 
@@ -117,68 +120,95 @@ bool read_small_file(const char* path, std::vector<uint8_t>* out) {
 // Constrained generation: the output follows the matcher's grammar. Each
 // step feeds the forced text at once (jump-forward) or samples among the
 // tokens the grammar allows; it ends when the model picks EOS where the
-// grammar is complete, or when nothing more can follow. The text is printed
-// as the grammar matched it (raw bytes). Returns 0, or 1 after a message
-// (an error, or -n reached before the grammar was complete).
+// grammar is complete, or when nothing more can follow. The next step is
+// known before the tokens are fed: when it samples, its mask is computed
+// first and the feed computes only the classifier rows it allows (the
+// sparse classifier; the same logits). The text is printed as the grammar
+// matched it (raw bytes). Returns 0, or 1 after a message (an error, or -n
+// reached before the grammar was complete).
+struct Constrained {
+    bool jump_forward = true, sparse = true;
+    size_t done = 0, generated = 0, forced = 0;
+    double grammar_s = 0.0;
+};
+
 int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, agm_matcher* matcher, int32_t last,
-                size_t steps, bool jump_forward, size_t* done, size_t* generated, size_t* forced, double* grammar_s) {
+                size_t steps, Constrained* c) {
     agm_error e;
     agm_model_info info;
     agm_model_get_info(model, &info);
     std::vector<uint32_t> mask((info.vocab_size + 31) / 32);
-    std::vector<int32_t> jump(256);
+    std::vector<int32_t> jump(256), feed;
     char piece[1024];
     auto emit = [&](int32_t prev, int32_t tok) {  // true: a stop string ended the output
         const size_t n = agm_token_piece(model, prev, tok, 0, piece, sizeof piece);
         return g_out.write(piece, n < sizeof piece ? n : sizeof piece);
     };
+    // The forced tokens of the matcher's state (none without jump-forward).
+    size_t n_jump = 0;
+    auto find_forced = [&]() -> agm_status {
+        n_jump = 0;
+        if (!c->jump_forward) return AGM_OK;
+        return agm_matcher_forced_tokens(matcher, jump.data(), jump.size(), &n_jump, &e);
+    };
+    bool mask_ready = false;  // mask is the matcher state's
     bool stopped = false;
     agm_status st = agm_matcher_reset(matcher, last);
+    double t0 = now_s();
+    if (st == AGM_OK) st = find_forced();
     if (st != AGM_OK) return fail_with("grammar", st, e);
     while (!agm_matcher_is_done(matcher)) {
-        const double t0 = now_s();
-        size_t n_jump = 0;
-        if (jump_forward) {
-            st = agm_matcher_forced_tokens(matcher, jump.data(), jump.size(), &n_jump, &e);
-            if (st != AGM_OK) return fail_with("grammar", st, e);
-            if (n_jump > steps - *done) n_jump = steps - *done;
-        }
+        feed.clear();
+        if (n_jump > steps - c->done) n_jump = steps - c->done;
         if (n_jump > 0) {
             for (size_t i = 0; i < n_jump; ++i) {
                 st = agm_matcher_accept_token(matcher, jump[i], &e);
                 if (st != AGM_OK) return fail_with("grammar", st, e);
                 agm_sampler_accept(sampler, jump[i]);  // fed, not sampled: the penalties see it too
                 if (!stopped) stopped = emit(i == 0 ? last : jump[i - 1], jump[i]);
+                feed.push_back(jump[i]);
             }
             if (stopped) return 0;
-            *grammar_s += now_s() - t0;
-            st = agm_session_feed(session, jump.data(), n_jump, &e);
-            if (st != AGM_OK) return fail_with("decoding failed", st, e);
-            last = jump[n_jump - 1];
-            *done += n_jump;
-            *generated += n_jump;
-            *forced += n_jump;
+            c->forced += n_jump;
         } else {
-            if (*done >= steps) break;
+            if (c->done >= steps) break;
+            uint32_t n_allowed = 0;
+            if (!mask_ready) {
+                st = agm_matcher_fill_mask(matcher, mask.data(), mask.size(), &n_allowed, &e);
+                if (st != AGM_OK) return fail_with("grammar", st, e);
+            }
+            int32_t next;
+            c->grammar_s += now_s() - t0;
+            st = agm_session_sample_masked(session, sampler, mask.data(), &next, &e);
+            if (st != AGM_OK) return fail_with("sampling failed", st, e);
+            t0 = now_s();
+            st = agm_matcher_accept_token(matcher, next, &e);
+            if (st != AGM_OK) return fail_with("grammar", st, e);
+            if (next == info.eos_id) break;
+            if (emit(last, next)) return 0;
+            feed.push_back(next);
+        }
+        last = feed.back();
+        c->generated += feed.size();
+        // What the next step does, known before the feed.
+        mask_ready = false;
+        st = find_forced();
+        if (st != AGM_OK) return fail_with("grammar", st, e);
+        const bool next_samples = n_jump == 0 && !agm_matcher_is_done(matcher) && c->done + feed.size() < steps;
+        if (next_samples && c->sparse) {
             uint32_t n_allowed = 0;
             st = agm_matcher_fill_mask(matcher, mask.data(), mask.size(), &n_allowed, &e);
             if (st != AGM_OK) return fail_with("grammar", st, e);
-            int32_t next;
-            st = agm_session_sample_masked(session, sampler, mask.data(), &next, &e);
-            if (st != AGM_OK) return fail_with("sampling failed", st, e);
-            st = agm_matcher_accept_token(matcher, next, &e);
-            if (st != AGM_OK) return fail_with("grammar", st, e);
-            *grammar_s += now_s() - t0;
-            if (next == info.eos_id) break;
-            if (emit(last, next)) return 0;
-            last = next;
-            ++*generated;
-            st = agm_session_feed(session, &next, 1, &e);
-            if (st != AGM_OK) return fail_with("decoding failed", st, e);
-            ++*done;
+            mask_ready = true;
         }
-        if (*done >= steps && !agm_matcher_is_done(matcher)) break;
+        c->grammar_s += now_s() - t0;
+        st = agm_session_feed_rows(session, feed.data(), feed.size(), mask_ready ? mask.data() : nullptr, &e);
+        if (st != AGM_OK) return fail_with("decoding failed", st, e);
+        t0 = now_s();
+        c->done += feed.size();
+        if (c->done >= steps && !agm_matcher_is_done(matcher)) break;
     }
+    c->grammar_s += now_s() - t0;
     if (!agm_matcher_is_complete(matcher) && !agm_matcher_is_done(matcher)) {
         std::fputc('\n', stdout);
         std::fprintf(stderr, "agmodel-run: -n %zu positions ended the output before the grammar was complete\n", steps);
@@ -192,7 +222,7 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
 int main(int argc, char** argv) {
     std::string model_path, prompt, grammar_path, schema_path;
     bool any_json = false;
-    bool jump_forward = true;
+    bool jump_forward = true, sparse = true;
     long long steps = 256, n_ctx = 0, top_k = 0, seed = 42;
     double temp = 0.0, top_p = 1.0, min_p = 0.0, repeat_penalty = 1.0, presence = 0.0, frequency = 0.0;
     long long repeat_last_n = 64;
@@ -210,6 +240,7 @@ int main(int argc, char** argv) {
         if (a == "-h" || a == "--help") { usage(stdout); return 0; }
         if (a == "--stats") { stats = true; continue; }
         if (a == "--no-jump-forward") { jump_forward = false; continue; }
+        if (a == "--no-sparse-classifier") { sparse = false; continue; }
         if (a == "--json") { any_json = true; continue; }
         if (!has_value) { usage(stderr); return bad("needs a value"); }
         const char* v = argv[++i];
@@ -420,16 +451,20 @@ int main(int argc, char** argv) {
     // the next token (from the prompt while it lasts), stop at BOS/EOS, print
     // it, and run it unless all `steps` positions are used.
     int32_t token = ids[n_feed - 1];
-    size_t done = n_feed, generated = 0, forced = 0;
-    double grammar_s = 0.0;
+    size_t done = n_feed, generated = 0;
+    Constrained con;
+    con.jump_forward = jump_forward;
+    con.sparse = sparse;
     const double t_gen = now_s();
     if (matcher != nullptr) {
         if (n_feed < n_prompt) {
             std::fprintf(stderr, "agmodel-run: -n %lld ends inside the prompt: nothing to constrain\n", steps);
             return finish(1);
         }
-        rc = constrained(model, session, &sampler, matcher, token, (size_t)steps, jump_forward, &done, &generated,
-                         &forced, &grammar_s);
+        con.done = done;
+        rc = constrained(model, session, &sampler, matcher, token, (size_t)steps, &con);
+        done = con.done;
+        generated = con.generated;
     }
     for (; matcher == nullptr;) {
         int32_t next;
@@ -474,8 +509,9 @@ int main(int argc, char** argv) {
                      (unsigned long long)info.model_bytes);
         if (matcher != nullptr)
             std::fprintf(stderr, "stats: grammar %.3f ms per token (masks and matching), %zu of %zu tokens forced "
-                         "(jump-forward %s)\n", generated ? grammar_s * 1e3 / generated : 0.0, forced, generated,
-                         jump_forward ? "on" : "off");
+                         "(jump-forward %s, sparse classifier %s)\n",
+                         generated ? con.grammar_s * 1e3 / generated : 0.0, con.forced, generated,
+                         jump_forward ? "on" : "off", sparse ? "on" : "off");
     }
     agm_matcher_free(matcher);
     agm_grammar_free(grammar);

@@ -276,6 +276,18 @@ agm_status agm_session_set_control(agm_session* session, const agm_control* cont
 agm_status agm_session_feed(agm_session* session, const int32_t* tokens, size_t n,
                             agm_error* error);
 
+/* agm_session_feed() with a sparse classifier: the logits after the last
+ * token are computed only for the tokens in rows (bit t % 32 of
+ * rows[t / 32], (vocab_size + 31) / 32 words; NULL: all, exactly
+ * agm_session_feed), each bit for bit the value the full product gives; the
+ * others are -infinity. With a grammar, rows is the mask of the next token
+ * (agm_matcher_fill_mask after accepting the tokens fed), and the classifier
+ * costs what the grammar allows instead of the whole vocabulary. An
+ * interrupted call is continued with the same tokens and the same mask
+ * contents. [in] session, tokens[n], rows [out] error */
+agm_status agm_session_feed_rows(agm_session* session, const int32_t* tokens, size_t n,
+                                 const uint32_t* rows, agm_error* error);
+
 /* [vocab_size] logits after the last fed token; NULL before any. */
 const float* agm_session_logits(const agm_session* session);
 

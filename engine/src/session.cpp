@@ -337,13 +337,47 @@ void embedding_row(const RowMatrix& e, uint32_t r, float* out) {
     }
 }
 
+// Calls f(first, count) for each run of set bits of mask over [0, n).
+template <class F>
+void for_each_run(const uint32_t* mask, uint32_t n, F&& f) {
+    uint32_t r = 0;
+    while (r < n) {
+        const uint32_t w = mask[r >> 5] >> (r & 31);
+        if (w == 0) {  // nothing more in this word
+            r = (r | 31) + 1;
+            continue;
+        }
+        r += (uint32_t)__builtin_ctz(w);
+        if (r >= n) break;
+        uint32_t e = r + 1;
+        while (e < n && ((mask[e >> 5] >> (e & 31)) & 1)) ++e;
+        f(r, e - r);
+        r = e;
+    }
+}
+
 // logits = classifier . x: the reference's f32 sums, or for q4_b32 the
 // integer product with x quantised like a ternary layer's input, then
-// logit_r = acc_r * (d_r * s_x).
-void classify(agm_session* s, const RowMatrix& w, const float* x) {
+// logit_r = acc_r * (d_r * s_x). rows (NULL: all): the rows to compute, in
+// runs of consecutive rows through the same kernels (each row's sum is
+// the full product's: the kernels' order is per row); the others are
+// -infinity.
+void classify(agm_session* s, const RowMatrix& w, const float* x, const uint32_t* rows) {
+    if (rows != nullptr) {
+        const float ninf = -HUGE_VALF;
+        for (uint32_t r = 0; r < w.rows; ++r) s->logits[r] = ninf;
+    }
+    // Runs the kernel step on every run of rows (the whole matrix without a mask).
+    auto each = [&](auto&& f) {
+        if (rows == nullptr) f(0u, w.rows);
+        else for_each_run(rows, w.rows, f);
+    };
     if (w.type == AGM_TYPE_F32) {
         AGM_REGION(AGM_REGION_CLASSIFIER);
-        s->kernels->matvec_f32(reinterpret_cast<const float*>(w.data), w.rows, w.cols, x, s->logits);
+        const float* wf = reinterpret_cast<const float*>(w.data);
+        each([&](uint32_t r, uint32_t n) {
+            s->kernels->matvec_f32(wf + (size_t)r * w.cols, n, w.cols, x, s->logits + r);
+        });
         AGM_REGION(AGM_REGION_REST);
         return;
     }
@@ -353,20 +387,31 @@ void classify(agm_session* s, const RowMatrix& w, const float* x) {
     if (w.type == AGM_TYPE_TL5_R4S) {
         AGM_REGION(AGM_REGION_CLASSIFIER);
         s->kernels->tl5_table(ln.qa, w.n_groups, s->table);
-        s->kernels->tmatvec_tl5_i8(w.data, w.n_quads, w.n_groups, ln.qa, s->table, ln.acc);
+        each([&](uint32_t r, uint32_t n) {  // whole quads
+            const uint32_t q0 = r / 4, q1 = (r + n - 1) / 4 + 1;
+            s->kernels->tmatvec_tl5_i8(w.data + (size_t)q0 * w.n_groups * 4, q1 - q0, w.n_groups, ln.qa,
+                                       s->table, ln.acc + (size_t)q0 * 4);
+        });
         AGM_REGION(AGM_REGION_REST);
-        for (uint32_t r = 0; r < w.rows; ++r) s->logits[r] = (float)ln.acc[r] * (w.row_scale[r] * sx);
+        each([&](uint32_t r0, uint32_t n) {
+            for (uint32_t r = r0; r < r0 + n; ++r) s->logits[r] = (float)ln.acc[r] * (w.row_scale[r] * sx);
+        });
         return;
     }
     AGM_REGION(AGM_REGION_CLASSIFIER);
     q4_pairs(ln.qa, w.n_blocks, s->cpairs);
-    s->kernels->matvec_q4_i8(w.data, w.row_stride, w.rows, w.n_blocks, ln.qa, s->cpairs, ln.acc);
+    each([&](uint32_t r, uint32_t n) {
+        s->kernels->matvec_q4_i8(w.data + (size_t)r * w.row_stride, w.row_stride, n, w.n_blocks, ln.qa,
+                                 s->cpairs, ln.acc + r);
+    });
     AGM_REGION(AGM_REGION_REST);
-    for (uint32_t r = 0; r < w.rows; ++r) {
-        float d;
-        std::memcpy(&d, w.data + (size_t)r * w.row_stride, 4);
-        s->logits[r] = (float)ln.acc[r] * (d * sx);
-    }
+    each([&](uint32_t r0, uint32_t n) {
+        for (uint32_t r = r0; r < r0 + n; ++r) {
+            float d;
+            std::memcpy(&d, w.data + (size_t)r * w.row_stride, 4);
+            s->logits[r] = (float)ln.acc[r] * (d * sx);
+        }
+    });
 }
 
 // A forward pass of n tokens (1..kLanes) at positions s->pos..:
@@ -466,13 +511,13 @@ void forward_layer(agm_session* s, uint32_t l, uint32_t n) {
     }
 }
 
-void forward_logits(agm_session* s, uint32_t n) {
+void forward_logits(agm_session* s, uint32_t n, const uint32_t* rows) {
     const agm_model* m = s->model;
     const ModelConfig& c = *m->config;
     const uint32_t dim = c.dim;
     float* x = s->lane[n - 1].x;
     apply_norm(c.norm_output, x, x, m->output_norm, dim, c.norm_eps);
-    classify(s, m->classifier, x);
+    classify(s, m->classifier, x, rows);
 }
 
 }  // namespace
@@ -691,6 +736,11 @@ agm_status agm_session_set_control(agm_session* s, const agm_control* c, agm_err
 }
 
 agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm_error* error) {
+    return agm_session_feed_rows(s, tokens, n, nullptr, error);
+}
+
+agm_status agm_session_feed_rows(agm_session* s, const int32_t* tokens, size_t n, const uint32_t* rows,
+                                 agm_error* error) {
     if (s == nullptr || (tokens == nullptr && n > 0))
         return agm::report_arg(error, "agm_session_feed: NULL argument");
     // Every call checks every token (a repeated call reads the tokens it has
@@ -747,7 +797,7 @@ agm_status agm_session_feed(agm_session* s, const int32_t* tokens, size_t n, agm
         if (s->feed_done + s->batch == n) {
             const agm_status st = check_stop(s, used);
             if (st != AGM_OK) return stopped(s, st, error);
-            agm::forward_logits(s, s->batch);
+            agm::forward_logits(s, s->batch, rows);
             ++used;
         }
         s->pos += s->batch;
