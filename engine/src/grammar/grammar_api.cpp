@@ -29,6 +29,7 @@ namespace {
 constexpr uint32_t kDefaultStacks = 64;
 constexpr uint32_t kDefaultDepth = 128;
 constexpr uint32_t kDefaultCache = 8;
+constexpr uint32_t kCacheMinTokens = 64;  // stacks that start fewer tokens are walked, not cached
 constexpr uint32_t kPoolFactor = 4;  // frames of pool per stack-and-depth slot (mask levels, closures)
 
 struct VocabCounts {
@@ -436,10 +437,11 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
         if (d == 0) continue;
         uint8_t first[32];
         terminal_bytes(g, g->g.elems[pool.f[o + d].pos], first);
-        uint32_t width = 0;
-        for (uint32_t c = 0; c < 32; ++c) width += bits_set(first[c]);
+        uint32_t walked = 0;  // tokens a walk from this stack starts
+        for (uint32_t b = 0; b < 256; ++b)
+            if ((first[b >> 3] >> (b & 7)) & 1) walked += g->first[b + 1] - g->first[b];
         CacheEntry* c = nullptr;
-        if (g->cache_entries > 0 && width >= 16) {  // narrow tops walk few tokens: not worth an entry
+        if (g->cache_entries > 0 && walked >= kCacheMinTokens) {  // a walk of a few tokens is cheaper than an entry
             bool failed;
             c = cache_entry(m, o, first, err, &failed);
             if (failed) return false;
