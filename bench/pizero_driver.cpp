@@ -1,6 +1,8 @@
 // agm_pizero_driver: the workload bench/pizero-estimate measures.
 //
 //   agm_pizero_driver MODEL decode|prompt [--tokens N] [--kv f32|f16|q8]
+//   agm_pizero_driver MODEL json --grammar FILE [--tokens N] [--kv ...]
+//                     [--no-jump-forward] [--no-sparse-classifier]
 //
 // Runs under `qemu-arm -cpu arm1176` with the cycle plugin
 // (qemu/plugin/agm_cycles.c) and brackets exactly the measured work with the
@@ -10,7 +12,17 @@
 //           (default N = 128);
 //   prompt  N prompt tokens (BOS, then a fixed English text's tokens,
 //           repeated as needed) in one agm_session_feed from position 0
-//           (default N = 64).
+//           (default N = 64);
+//   json    BOS and "Report:" (not measured), then greedy output under the
+//           GBNF grammar FILE until the grammar ends (EOS) or N output
+//           tokens (default 256), as agmodel-run runs it: forced text fed at
+//           once (jump-forward: no classifier before forced tokens) and
+//           the classifier computed only for the rows the next mask allows
+//           (sparse classifier), each with an off switch. Grammar work (masks, matching, forced tokens) is charged
+//           to bucket AGM_REGION_GRAMMAR; every output step (a sampled token
+//           or a jump) ends with a step marker, so the plugin reports the
+//           costliest one. It also prints out_tokens, forced_tokens,
+//           sampled_steps and classifier_rows (rows computed, all steps).
 // The engine's own markers (engine/src/perf_regions.h, built in with
 // -DAGM_PERF_MARKERS=ON) split the measured part into operations.
 //
@@ -27,8 +39,12 @@
 //   kv_bytes_per_token      KV cache rows attention reads (positions 0..p
 //                           for K and V of every layer) plus the row it
 //                           writes, averaged over the measured positions
-// Nothing stays in the caches between tokens on a Pi Zero: its L2 is 128 KB
-// and even the 3M model's weights are 1.3 MB, so every byte counts.
+// In json mode the bytes are those of every feed (weights per token fed,
+// tl5_r4 matrices once per two tokens of a feed, the classifier rows
+// computed) and of every fed token's attention, divided by the output
+// tokens. Nothing stays in the caches between tokens on a Pi Zero: its L2
+// is 128 KB and even the 3M model's weights are 1.3 MB, so every byte
+// counts.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +60,7 @@
 #include "agm/model_file.h"
 #include "agm_marker.h"
 #include "agmodel.h"
+#include "perf_regions.h"
 
 namespace {
 
@@ -52,7 +69,10 @@ const char kPromptText[] =
     "rain every hour, and at night it wrote him a short story about what it had seen.";
 
 int usage() {
-    std::fprintf(stderr, "usage: agm_pizero_driver MODEL decode|prompt [--tokens N] [--kv f32|f16|q8]\n");
+    std::fprintf(stderr,
+                 "usage: agm_pizero_driver MODEL decode|prompt [--tokens N] [--kv f32|f16|q8]\n"
+                 "       agm_pizero_driver MODEL json --grammar FILE [--tokens N] [--kv f32|f16|q8]\n"
+                 "                         [--no-jump-forward] [--no-sparse-classifier]\n");
     return 2;
 }
 
@@ -61,17 +81,154 @@ int fail(const char* what, const agm_error& e) {
     return 1;
 }
 
+bool read_text(const std::string& path, std::string* out) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return false;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+    const bool ok = std::ferror(f) == 0;
+    std::fclose(f);
+    return ok;
+}
+
+// What one token costs in DRAM bytes, by kind of tensor.
+struct Bytes {
+    uint64_t tl5 = 0;         // tl5_r4 matrices (read once per pass of up to two tokens)
+    uint64_t other = 0;       // every other per-token tensor, the embedding row included
+    uint64_t classifier = 0;  // the whole classifier
+    double kv_row = 0;        // one position's K (or V) row of one layer
+};
+
+int bits_set(uint32_t v) {
+    int n = 0;
+    for (; v != 0; v &= v - 1) ++n;
+    return n;
+}
+
+// The json workload: returns 0 and fills the counters, or 1 after a message.
+struct JsonRun {
+    bool jump_forward = true, sparse = true;
+    long out_tokens = 0, forced = 0, sampled = 0;
+    uint64_t classifier_rows = 0;
+    double weight_bytes = 0, kv_bytes = 0;
+    int32_t last = 0;
+};
+
+int run_json(agm_model* model, agm_session* s, agm_matcher* mt, const agm::ModelConfig& c, const Bytes& by,
+             uint32_t n_layers, long max_tokens, JsonRun* r) {
+    agm_error e;
+    agm_model_info info;
+    agm_model_get_info(model, &info);
+    const uint32_t vocab = c.vocab_size, words = (vocab + 31) / 32;
+    std::vector<uint32_t> mask(words);
+    std::vector<int32_t> jump(256), feed;
+    agm_sampler sampler;
+    agm_sampler_init(&sampler, nullptr);  // greedy
+    const char prompt[] = "Report:";
+    std::vector<int32_t> ids(sizeof prompt + 2);
+    size_t n_ids = 0;
+    if (agm_tokenize(model, prompt, sizeof prompt - 1, 1, ids.data(), ids.size(), &n_ids, &e) != AGM_OK)
+        return fail("tokenize", e);
+    uint32_t pos = 0;
+    // Feeds tokens with the rows of the matcher's next mask (when it is known
+    // and the sparse classifier is on) and counts their bytes.
+    size_t n_jump = 0;
+    bool mask_ready = false;
+    auto prepare = [&]() -> bool {  // what the next step does: forced tokens, or a mask
+        n_jump = 0;
+        mask_ready = false;
+        if (r->jump_forward && agm_matcher_forced_tokens(mt, jump.data(), jump.size(), &n_jump, &e) != AGM_OK)
+            return false;
+        if (n_jump == 0 && !agm_matcher_is_done(mt) && r->sparse) {
+            uint32_t n_allowed = 0;
+            if (agm_matcher_fill_mask(mt, mask.data(), words, &n_allowed, &e) != AGM_OK) return false;
+            mask_ready = true;
+        }
+        return true;
+    };
+    std::vector<uint32_t> none(words, 0);
+    auto feed_counted = [&](const int32_t* t, size_t n, bool measured) -> bool {
+        // Before forced tokens no logits are needed; before a sampled one,
+        // the rows its mask allows (sparse) or all.
+        const uint32_t* rows = n_jump > 0 ? none.data() : mask_ready ? mask.data() : nullptr;
+        uint64_t n_rows = vocab;
+        if (rows != nullptr) {
+            n_rows = 0;
+            for (uint32_t w = 0; w < words; ++w) n_rows += (uint64_t)bits_set(rows[w]);
+        }
+        agm_perf_region(AGM_REGION_REST);
+        if (agm_session_feed_rows(s, t, n, rows, &e) != AGM_OK) return false;
+        if (measured) {
+            r->weight_bytes += (double)by.tl5 * (double)((n + 1) / 2) + (double)by.other * (double)n +
+                               (double)by.classifier * (double)n_rows / (double)vocab;
+            for (size_t i = 0; i < n; ++i)  // positions 0..p read, p written, K and V, every layer
+                r->kv_bytes += 2.0 * n_layers * by.kv_row * ((double)(pos + i) + 2.0);
+            r->classifier_rows += n_rows;
+        }
+        pos += (uint32_t)n;
+        return true;
+    };
+    if (agm_matcher_reset(mt, ids[n_ids - 1]) != AGM_OK || !prepare()) return fail("grammar", e);
+    if (!feed_counted(ids.data(), n_ids, false)) return fail("feed", e);
+    int32_t last = ids[n_ids - 1];
+    agm_perf_begin();
+    while (!agm_matcher_is_done(mt) && r->out_tokens < max_tokens) {
+        agm_perf_region(AGM_REGION_GRAMMAR);
+        feed.clear();
+        if (n_jump > 0) {
+            if ((long)n_jump > max_tokens - r->out_tokens) n_jump = (size_t)(max_tokens - r->out_tokens);
+            for (size_t i = 0; i < n_jump; ++i) {
+                if (agm_matcher_accept_token(mt, jump[i], &e) != AGM_OK) return fail("grammar", e);
+                feed.push_back(jump[i]);
+            }
+            r->forced += (long)n_jump;
+        } else {
+            if (!mask_ready) {
+                uint32_t n_allowed = 0;
+                if (agm_matcher_fill_mask(mt, mask.data(), words, &n_allowed, &e) != AGM_OK)
+                    return fail("grammar", e);
+            }
+            agm_perf_region(AGM_REGION_REST);
+            int32_t next;
+            if (agm_session_sample_masked(s, &sampler, mask.data(), &next, &e) != AGM_OK) return fail("sample", e);
+            agm_perf_region(AGM_REGION_GRAMMAR);
+            if (agm_matcher_accept_token(mt, next, &e) != AGM_OK) return fail("grammar", e);
+            ++r->sampled;
+            last = next;
+            if (next == info.eos_id) {  // the end: nothing to feed
+                agm_perf_region(AGM_REGION_REST);
+                agm_perf_step();
+                break;
+            }
+            feed.push_back(next);
+        }
+        r->out_tokens += (long)feed.size();
+        last = feed.back();
+        if (!prepare()) return fail("grammar", e);
+        if (!feed_counted(feed.data(), feed.size(), true)) return fail("feed", e);
+        agm_perf_step();
+    }
+    agm_perf_end();
+    r->last = last;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3) return usage();
     const std::string path = argv[1], mode = argv[2];
-    if (mode != "decode" && mode != "prompt") return usage();
-    const bool decode = mode == "decode";
-    long tokens = decode ? 128 : 64;
+    if (mode != "decode" && mode != "prompt" && mode != "json") return usage();
+    const bool decode = mode == "decode", json = mode == "json";
+    long tokens = decode ? 128 : json ? 256 : 64;
     uint32_t kv = AGM_KV_F32;
+    std::string grammar_path;
+    JsonRun jr;
     for (int i = 3; i < argc; ++i) {
         const std::string a = argv[i];
+        if (a == "--no-jump-forward") { jr.jump_forward = false; continue; }
+        if (a == "--no-sparse-classifier") { jr.sparse = false; continue; }
         if (i + 1 >= argc) return usage();
         const char* v = argv[++i];
         if (a == "--tokens") {
@@ -82,10 +239,13 @@ int main(int argc, char** argv) {
             else if (std::strcmp(v, "f16") == 0) kv = AGM_KV_F16;
             else if (std::strcmp(v, "q8") == 0) kv = AGM_KV_Q8;
             else return usage();
+        } else if (a == "--grammar") {
+            grammar_path = v;
         } else {
             return usage();
         }
     }
+    if (json != !grammar_path.empty()) return usage();
 
     // The file's tensor table, for the memory term.
     const int fd = open(path.c_str(), O_RDONLY);
@@ -117,60 +277,89 @@ int main(int argc, char** argv) {
     if (agm_model_open_file(path.c_str(), &mo, &model, &e) != AGM_OK) return fail("open", e);
     agm_session_options so;
     agm_session_options_default(&so);
-    so.n_ctx = (uint32_t)tokens + 1;
+    so.n_ctx = (uint32_t)tokens + (json ? 16 : 1);
     so.kv_type = kv;
     agm_session* s = nullptr;
     if (agm_session_create(model, &so, &s, &e) != AGM_OK) return fail("session", e);
 
     // Bytes per token read from the file.
-    uint64_t per_token = 0, classifier = 0, ternary = 0;
+    Bytes by;
+    uint64_t ternary = 0;
     for (uint32_t i = 0; i < view.n_tensors; ++i) {
         const agm_tensor_entry& t = view.tensors[i];
         if (t.type == AGM_TYPE_T2_B128 || t.type == AGM_TYPE_TL5_R4)
             ternary += (uint64_t)t.shape[0] * t.shape[1];
         const bool embd = std::strcmp(t.name, "token_embd") == 0;
         const bool out = std::strcmp(t.name, "output") == 0 || (embd && c.tied_classifier);
-        if (out) classifier += t.bytes;
-        else if (embd) per_token += t.bytes / t.shape[0];
-        else if (t.type == AGM_TYPE_TL5_R4 && !decode) per_token += t.bytes / 2;  // read once per two tokens
-        else per_token += t.bytes;
+        if (out) by.classifier += t.bytes;
+        else if (embd) by.other += t.bytes / t.shape[0];
+        else if (t.type == AGM_TYPE_TL5_R4) by.tl5 += t.bytes;
+        else by.other += t.bytes;
     }
-    if (c.tied_classifier) per_token += classifier / c.vocab_size;  // the embedding row
-    const double weight_bytes =
-        (double)per_token + (decode ? (double)classifier : (double)classifier / (double)tokens);
+    if (c.tied_classifier) by.other += by.classifier / c.vocab_size;  // the embedding row
     // KV bytes: per layer and position, K and V rows of kv_dim values.
     const double value = kv == AGM_KV_F16 ? 2.0 : kv == AGM_KV_Q8 ? 1.0 : 4.0;
-    const double row = (double)c.kv_dim() * value + (kv == AGM_KV_Q8 ? 4.0 * c.n_kv_heads : 0.0);
-    const long first = decode ? 1 : 0;  // the measured positions: first .. first + tokens - 1
-    const double mean_read_rows = (double)first + ((double)tokens + 1.0) / 2.0;  // positions 0..p
-    const double kv_bytes = 2.0 * c.n_layers * row * (mean_read_rows + 1.0);
+    by.kv_row = (double)c.kv_dim() * value + (kv == AGM_KV_Q8 ? 4.0 * c.n_kv_heads : 0.0);
 
-    std::vector<int32_t> ids((size_t)tokens + 1);
+    double weight_bytes = 0, kv_bytes = 0;
     int32_t next = 1;  // BOS
-    agm_sampler sampler;
-    agm_sampler_init(&sampler, nullptr);  // greedy
-    if (decode) {
-        if (agm_session_feed(s, &next, 1, &e) != AGM_OK) return fail("feed", e);
-        if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
-        agm_perf_begin();
-        for (long i = 0; i < tokens; ++i) {
-            ids[(size_t)i] = next;
+    if (json) {
+        std::string text;
+        if (!read_text(grammar_path, &text)) {
+            std::fprintf(stderr, "agm_pizero_driver: cannot read %s\n", grammar_path.c_str());
+            return 1;
+        }
+        agm_grammar* g = nullptr;
+        agm_matcher* mt = nullptr;
+        if (agm_grammar_create(model, text.data(), text.size(), nullptr, &g, &e) != AGM_OK) return fail("grammar", e);
+        if (agm_matcher_create(g, &mt, &e) != AGM_OK) return fail("matcher", e);
+        const int rc = run_json(model, s, mt, c, by, c.n_layers, tokens, &jr);
+        if (rc != 0) return rc;
+        agm_matcher_free(mt);
+        agm_grammar_free(g);
+        tokens = jr.out_tokens;
+        if (tokens == 0) {
+            std::fprintf(stderr, "agm_pizero_driver: the grammar produced no token\n");
+            return 1;
+        }
+        weight_bytes = jr.weight_bytes / (double)tokens;
+        kv_bytes = jr.kv_bytes / (double)tokens;
+        next = jr.last;
+    } else {
+        // Decode: every weight once per token; prompt: tl5_r4 matrices once per
+        // two tokens, the classifier once per prompt.
+        weight_bytes = (double)by.other + (decode ? (double)by.tl5 : (double)by.tl5 / 2.0) +
+                       (decode ? (double)by.classifier : (double)by.classifier / (double)tokens);
+        const long first = decode ? 1 : 0;  // the measured positions: first .. first + tokens - 1
+        const double mean_read_rows = (double)first + ((double)tokens + 1.0) / 2.0;  // positions 0..p
+        kv_bytes = 2.0 * c.n_layers * by.kv_row * (mean_read_rows + 1.0);
+
+        std::vector<int32_t> ids((size_t)tokens + 1);
+        agm_sampler sampler;
+        agm_sampler_init(&sampler, nullptr);  // greedy
+        if (decode) {
             if (agm_session_feed(s, &next, 1, &e) != AGM_OK) return fail("feed", e);
             if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
+            agm_perf_begin();
+            for (long i = 0; i < tokens; ++i) {
+                ids[(size_t)i] = next;
+                if (agm_session_feed(s, &next, 1, &e) != AGM_OK) return fail("feed", e);
+                if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
+            }
+            agm_perf_end();
+        } else {
+            size_t n = 0;
+            std::vector<int32_t> text(sizeof kPromptText + 2);
+            if (agm_tokenize(model, kPromptText, std::strlen(kPromptText), 0, text.data(), text.size(), &n,
+                             &e) != AGM_OK)
+                return fail("tokenize", e);
+            ids[0] = 1;
+            for (long i = 1; i < tokens; ++i) ids[(size_t)i] = text[(size_t)(i - 1) % n];
+            agm_perf_begin();
+            if (agm_session_feed(s, ids.data(), (size_t)tokens, &e) != AGM_OK) return fail("feed", e);
+            agm_perf_end();
+            if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
         }
-        agm_perf_end();
-    } else {
-        size_t n = 0;
-        std::vector<int32_t> text(sizeof kPromptText + 2);
-        if (agm_tokenize(model, kPromptText, std::strlen(kPromptText), 0, text.data(), text.size(), &n,
-                         &e) != AGM_OK)
-            return fail("tokenize", e);
-        ids[0] = 1;
-        for (long i = 1; i < tokens; ++i) ids[(size_t)i] = text[(size_t)(i - 1) % n];
-        agm_perf_begin();
-        if (agm_session_feed(s, ids.data(), (size_t)tokens, &e) != AGM_OK) return fail("feed", e);
-        agm_perf_end();
-        if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
     }
 
     std::printf("mode=%s\ntokens=%ld\nkv=%s\n", mode.c_str(), tokens,
@@ -181,6 +370,11 @@ int main(int argc, char** argv) {
     std::printf("ternary_weights_per_token=%llu\n", (unsigned long long)ternary);
     std::printf("classifier_weights=%llu\n", (unsigned long long)c.vocab_size * c.dim);
     std::printf("weight_bytes_per_token=%.0f\nkv_bytes_per_token=%.0f\n", weight_bytes, kv_bytes);
+    if (json) {
+        std::printf("out_tokens=%ld\nforced_tokens=%ld\nsampled_steps=%ld\nclassifier_rows=%llu\n", jr.out_tokens,
+                    jr.forced, jr.sampled, (unsigned long long)jr.classifier_rows);
+        std::printf("jump_forward=%d\nsparse_classifier=%d\n", jr.jump_forward ? 1 : 0, jr.sparse ? 1 : 0);
+    }
     std::printf("last_token=%d\n", next);  // the work's result, so none of it is dead
     agm_session_free(s);
     agm_model_close(model);

@@ -185,7 +185,9 @@ Outcome run_one(const Model& md, agm_grammar* g, const std::string& prompt, cons
             tot->mask_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             sparse = rows_ready = true;
         }
-        ok = ok && agm_session_feed_rows(s, t, n, sparse ? rows.data() : nullptr, &e) == AGM_OK;
+        // Before forced tokens no logits are needed (no rows at all).
+        if (n_ahead > 0) std::fill(rows.begin(), rows.end(), 0u);
+        ok = ok && agm_session_feed_rows(s, t, n, sparse || n_ahead > 0 ? rows.data() : nullptr, &e) == AGM_OK;
         ok = ok && agm_session_feed(full, t, n, &e) == AGM_OK;
         if (sparse) ++tot->sparse_feeds;
     };

@@ -123,7 +123,8 @@ bool read_small_file(const char* path, std::vector<uint8_t>* out) {
 // grammar is complete, or when nothing more can follow. The next step is
 // known before the tokens are fed: when it samples, its mask is computed
 // first and the feed computes only the classifier rows it allows (the
-// sparse classifier; the same logits). The text is printed as the grammar
+// sparse classifier; the same logits); when it is forced, the feed computes
+// no logits at all. The text is printed as the grammar
 // matched it (raw bytes). Returns 0, or 1 after a message (an error, or -n
 // reached before the grammar was complete).
 struct Constrained {
@@ -137,7 +138,7 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
     agm_error e;
     agm_model_info info;
     agm_model_get_info(model, &info);
-    std::vector<uint32_t> mask((info.vocab_size + 31) / 32);
+    std::vector<uint32_t> mask((info.vocab_size + 31) / 32), none(mask.size(), 0);
     std::vector<int32_t> jump(256), feed;
     char piece[1024];
     auto emit = [&](int32_t prev, int32_t tok) {  // true: a stop string ended the output
@@ -202,7 +203,9 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
             mask_ready = true;
         }
         c->grammar_s += now_s() - t0;
-        st = agm_session_feed_rows(session, feed.data(), feed.size(), mask_ready ? mask.data() : nullptr, &e);
+        // Before forced tokens no logits are needed: no classifier row at all.
+        const uint32_t* rows = n_jump > 0 ? none.data() : mask_ready ? mask.data() : nullptr;
+        st = agm_session_feed_rows(session, feed.data(), feed.size(), rows, &e);
         if (st != AGM_OK) return fail_with("decoding failed", st, e);
         t0 = now_s();
         c->done += feed.size();

@@ -15,6 +15,7 @@
 #define AGM_REGION_CLASSIFIER 3  // the classifier (logits) product
 #define AGM_REGION_ATTENTION 4   // scores, softmax, weighted sum over the KV cache
 #define AGM_REGION_SAMPLE 5      // sampling from the logits
+#define AGM_REGION_GRAMMAR 10    // grammar masks, matching, forced tokens (bench/pizero_driver.cpp json)
 // The parts of "rest" (bench/pizero-estimate adds them to bucket 0):
 #define AGM_REGION_NORM 6        // RMS norms
 #define AGM_REGION_QUANTIZE 7    // activations to int8 (and back: the scale per output)
