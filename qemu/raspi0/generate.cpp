@@ -1,18 +1,22 @@
-// Greedy generation on the bare-metal image: tools/agmodel-run.cpp's loop
-// with its defaults (greedy, the model's context, f32 KV cache), printing
-// the same bytes. The model and the session live in one static arena sized
-// by the API's memory queries (agm_model_memory_size, agm_session_memory_size):
+// Generation on the bare-metal image: tools/agmodel-run.cpp's loops with its
+// defaults (greedy, the model's context, f32 KV cache), printing the same
+// bytes: plain, or constrained to a grammar (engine/examples/constrained.c).
+// The model, the session, the grammar and its matcher live in one static
+// arena carved by the API's memory queries (agm_model_memory_size,
+// agm_session_memory_size, agm_grammar_memory_size, agm_matcher_memory_size):
 // the firmware makes no heap call at all (its heap peak is printed at exit).
 #include "generate.h"
 
 #include <cstdio>
 
 #include "agmodel.h"
+#include "constrained.h"
 
 namespace {
 
 // The engine's memory: the model's runtime state (tokenizer index and
-// scratch), the session (KV cache, activations), the prompt's ids. Sized for
+// scratch), the session (KV cache, activations), the prompt's ids, and for
+// a constrained run the grammar, its matcher and their buffers. Sized for
 // the 3M model at its full context with room to spare; a model that needs
 // more is refused with the sizes (AGM_ERR_BUFFER).
 constexpr size_t kArenaBytes = 8u << 20;
@@ -22,7 +26,11 @@ struct Run {
     agm_fw_writer out;
     agm_model* model = nullptr;
     agm_session* session = nullptr;
+    agm_model_info info{};
     int32_t* ids = nullptr;
+    size_t n_prompt = 0;
+    uint32_t steps = 0;
+    size_t used = 0;  // bytes of g_arena carved
 
     ~Run() {
         agm_session_free(session);  // in the arena: nothing to free, the calls end them
@@ -35,7 +43,66 @@ struct Run {
         out(line, n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         return 1;
     }
+    // The next `bytes` of the arena (64-aligned), or nullptr with *e set.
+    void* take(size_t bytes, const char* what, agm_error* e) {
+        bytes = (bytes + 63) & ~(size_t)63;
+        if (bytes > kArenaBytes - used) {
+            std::snprintf(e->message, sizeof e->message, "%s needs %u bytes, the arena has %u of %u left", what,
+                          (unsigned)bytes, (unsigned)(kArenaBytes - used), (unsigned)kArenaBytes);
+            return nullptr;
+        }
+        void* p = g_arena + used;
+        used += bytes;
+        return p;
+    }
+    void emit(int32_t prev, int32_t tok, uint32_t flags) {
+        char piece[256];
+        const size_t n = agm_token_piece(model, prev, tok, flags, piece, sizeof piece);
+        out(piece, n < sizeof piece ? n : sizeof piece);
+    }
 };
+
+// Opens the model and a session in the arena and encodes the prompt into
+// r->ids (BOS first when the model takes it, and always for an empty
+// prompt). 0, or 1 after the error line.
+int open_run(Run* r, const void* model_data, size_t model_bytes, const char* prompt, size_t prompt_len,
+             uint32_t steps) {
+    agm_error e;
+    agm_open_options oo;
+    agm_open_options_default(&oo);
+    oo.max_text_bytes = prompt_len > oo.max_text_bytes ? (uint32_t)prompt_len : oo.max_text_bytes;
+    size_t need = 0;
+    agm_status st = agm_model_memory_size(model_data, model_bytes, &oo, &need, &e);
+    if (st != AGM_OK) return r->fail("cannot load the model", st, e);
+    void* at = r->take(need, "the model", &e);
+    if (at == nullptr) return r->fail("cannot load the model", AGM_ERR_BUFFER, e);
+    st = agm_model_init(model_data, model_bytes, &oo, at, need, &r->model, &e);
+    if (st != AGM_OK) return r->fail("cannot load the model", st, e);
+    agm_model_get_info(r->model, &r->info);
+
+    agm_session_options so;
+    agm_session_options_default(&so);
+    st = agm_session_memory_size(r->model, &so, &need, &e);
+    if (st != AGM_OK) return r->fail("cannot create a session", st, e);
+    if ((at = r->take(need, "the session", &e)) == nullptr) return r->fail("cannot create a session", AGM_ERR_BUFFER, e);
+    st = agm_session_init(r->model, &so, at, need, &r->session, &e);
+    if (st != AGM_OK) return r->fail("cannot create a session", st, e);
+    const uint32_t ctx = agm_session_context(r->session);
+    r->steps = steps > ctx ? ctx : steps;
+
+    const int add_bos = r->info.add_bos || (prompt_len == 0 && r->info.bos_id >= 0);
+    const size_t cap = prompt_len + 3;  // at most one id a byte, plus BOS
+    r->ids = static_cast<int32_t*>(r->take(cap * sizeof(int32_t), "the prompt", &e));
+    if (r->ids == nullptr) return r->fail("cannot encode the prompt", AGM_ERR_BUFFER, e);
+    st = agm_tokenize(r->model, prompt, prompt_len, add_bos, r->ids, cap, &r->n_prompt, &e);
+    if (st != AGM_OK) return r->fail("cannot encode the prompt", st, e);
+    if (r->n_prompt > ctx || r->n_prompt == 0) {
+        std::snprintf(e.message, sizeof e.message, "the prompt is %u tokens, the context holds %u",
+                      (unsigned)r->n_prompt, (unsigned)ctx);
+        return r->fail("cannot encode the prompt", AGM_ERR_ARGUMENT, e);
+    }
+    return 0;
+}
 
 }  // namespace
 
@@ -44,65 +111,15 @@ extern "C" int agm_fw_generate(const void* model_data, size_t model_bytes, const
                                size_t* memory_used) {
     Run r;
     r.out = out;
+    if (open_run(&r, model_data, model_bytes, prompt, prompt_len, steps) != 0) return 1;
     agm_error e;
-    // Carve the arena: model, then session, then the prompt's ids.
-    agm_open_options oo;
-    agm_open_options_default(&oo);
-    oo.max_text_bytes = prompt_len > oo.max_text_bytes ? (uint32_t)prompt_len : oo.max_text_bytes;
-    size_t model_need = 0, session_need = 0;
-    agm_status st = agm_model_memory_size(model_data, model_bytes, &oo, &model_need, &e);
-    if (st != AGM_OK) return r.fail("cannot load the model", st, e);
-    model_need = (model_need + 63) & ~(size_t)63;
-    if (model_need > kArenaBytes) {
-        std::snprintf(e.message, sizeof e.message, "the model needs %u bytes, the arena has %u",
-                      (unsigned)model_need, (unsigned)kArenaBytes);
-        return r.fail("cannot load the model", AGM_ERR_BUFFER, e);
-    }
-    st = agm_model_init(model_data, model_bytes, &oo, g_arena, model_need, &r.model, &e);
-    if (st != AGM_OK) return r.fail("cannot load the model", st, e);
-    agm_model_info info;
-    agm_model_get_info(r.model, &info);
-
-    agm_session_options so;
-    agm_session_options_default(&so);
-    st = agm_session_memory_size(r.model, &so, &session_need, &e);
-    if (st != AGM_OK) return r.fail("cannot create a session", st, e);
-    session_need = (session_need + 63) & ~(size_t)63;
-    const size_t cap = prompt_len + 3;  // at most one id a byte, plus BOS
-    if (model_need + session_need + cap * sizeof(int32_t) > kArenaBytes) {
-        std::snprintf(e.message, sizeof e.message, "model %u + session %u + prompt bytes exceed the arena's %u",
-                      (unsigned)model_need, (unsigned)session_need, (unsigned)kArenaBytes);
-        return r.fail("cannot create a session", AGM_ERR_BUFFER, e);
-    }
-    st = agm_session_init(r.model, &so, g_arena + model_need, session_need, &r.session, &e);
-    if (st != AGM_OK) return r.fail("cannot create a session", st, e);
-    const uint32_t ctx = agm_session_context(r.session);
-    if (steps > ctx) steps = ctx;
-
-    // BOS first when the model takes it, and always for an empty prompt.
-    const int add_bos = info.add_bos || (prompt_len == 0 && info.bos_id >= 0);
-    size_t n_prompt = 0;
-    r.ids = reinterpret_cast<int32_t*>(g_arena + model_need + session_need);
-    st = agm_tokenize(r.model, prompt, prompt_len, add_bos, r.ids, cap, &n_prompt, &e);
-    if (st != AGM_OK) return r.fail("cannot encode the prompt", st, e);
-    if (n_prompt > ctx || n_prompt == 0) {
-        std::snprintf(e.message, sizeof e.message, "the prompt is %u tokens, the context holds %u",
-                      (unsigned)n_prompt, (unsigned)ctx);
-        return r.fail("cannot encode the prompt", AGM_ERR_ARGUMENT, e);
-    }
-
     agm_sampler sampler;
     agm_sampler_init(&sampler, nullptr);  // greedy
 
-    const size_t n_feed = n_prompt < steps ? n_prompt : steps;
-    st = agm_session_feed(r.session, r.ids, n_feed, &e);
+    const size_t n_feed = r.n_prompt < r.steps ? r.n_prompt : r.steps;
+    agm_status st = agm_session_feed(r.session, r.ids, n_feed, &e);
     if (st != AGM_OK) return r.fail("prompt failed", st, e);
-    char piece[256];
-    auto emit = [&](int32_t prev, int32_t tok) {
-        const size_t n = agm_token_piece(r.model, prev, tok, AGM_PIECE_PRINTABLE, piece, sizeof piece);
-        out(piece, n < sizeof piece ? n : sizeof piece);
-    };
-    for (size_t i = 1; i < n_feed; ++i) emit(r.ids[i - 1], r.ids[i]);
+    for (size_t i = 1; i < n_feed; ++i) r.emit(r.ids[i - 1], r.ids[i], AGM_PIECE_PRINTABLE);
 
     // agmodel-run's loop: pick the next token (from the prompt while it
     // lasts), stop at BOS/EOS, print it, run it unless all steps are used.
@@ -110,21 +127,78 @@ extern "C" int agm_fw_generate(const void* model_data, size_t model_bytes, const
     size_t done = n_feed;
     for (;;) {
         int32_t next;
-        if (done < n_prompt) {
+        if (done < r.n_prompt) {
             next = r.ids[done];
         } else {
             st = agm_session_sample(r.session, &sampler, &next, &e);
             if (st != AGM_OK) return r.fail("sampling failed", st, e);
         }
-        if (next == info.bos_id || next == info.eos_id) break;
-        emit(token, next);
+        if (next == r.info.bos_id || next == r.info.eos_id) break;
+        r.emit(token, next, AGM_PIECE_PRINTABLE);
         token = next;
-        if (done >= steps) break;
+        if (done >= r.steps) break;
         st = agm_session_feed(r.session, &token, 1, &e);
         if (st != AGM_OK) return r.fail("decoding failed", st, e);
         ++done;
     }
     out("\n", 1);
-    if (memory_used != nullptr) *memory_used = model_need + session_need + cap * sizeof(int32_t);
+    if (memory_used != nullptr) *memory_used = r.used;
+    return 0;
+}
+
+namespace {
+void write_out(void* ctx, const char* bytes, size_t n) { (*reinterpret_cast<agm_fw_writer*>(ctx))(bytes, n); }
+}  // namespace
+
+extern "C" int agm_fw_generate_constrained(const void* model_data, size_t model_bytes, const char* prompt,
+                                           size_t prompt_len, uint32_t steps, const char* grammar,
+                                           size_t grammar_len, agm_fw_writer out, size_t* memory_used) {
+    Run r;
+    r.out = out;
+    if (open_run(&r, model_data, model_bytes, prompt, prompt_len, steps) != 0) return 1;
+    agm_error e;
+    if (r.n_prompt >= r.steps) {
+        std::snprintf(e.message, sizeof e.message, "the prompt leaves no position to generate in");
+        return r.fail("cannot generate", AGM_ERR_ARGUMENT, e);
+    }
+    // The grammar, bound to the model's vocabulary, and its matcher.
+    size_t need = 0;
+    agm_status st = agm_grammar_memory_size(r.model, grammar, grammar_len, nullptr, &need, &e);
+    if (st != AGM_OK) return r.fail("grammar", st, e);
+    void* at = r.take(need, "the grammar", &e);
+    if (at == nullptr) return r.fail("grammar", AGM_ERR_BUFFER, e);
+    agm_grammar* g = nullptr;
+    st = agm_grammar_init(r.model, grammar, grammar_len, nullptr, at, need, &g, &e);
+    if (st != AGM_OK) return r.fail("grammar", st, e);
+    st = agm_matcher_memory_size(g, &need, &e);
+    if (st != AGM_OK) return r.fail("matcher", st, e);
+    if ((at = r.take(need, "the matcher", &e)) == nullptr) return r.fail("matcher", AGM_ERR_BUFFER, e);
+    agm_matcher* m = nullptr;
+    st = agm_matcher_init(g, at, need, &m, &e);
+    if (st != AGM_OK) return r.fail("matcher", st, e);
+    agm_ex_buffers b{};
+    b.mask_words = (r.info.vocab_size + 31) / 32;
+    b.forced_cap = 256;
+    b.mask = static_cast<uint32_t*>(r.take(b.mask_words * 4, "the masks", &e));
+    b.none = b.mask == nullptr ? nullptr : static_cast<uint32_t*>(r.take(b.mask_words * 4, "the masks", &e));
+    b.forced = b.none == nullptr ? nullptr : static_cast<int32_t*>(r.take(b.forced_cap * 4, "the masks", &e));
+    if (b.forced == nullptr) return r.fail("matcher", AGM_ERR_BUFFER, e);
+
+    for (size_t i = 1; i < r.n_prompt; ++i) r.emit(r.ids[i - 1], r.ids[i], AGM_PIECE_PRINTABLE);
+    agm_sampler sampler;
+    agm_sampler_init(&sampler, nullptr);  // greedy
+    int complete = 0;
+    st = agm_ex_constrained(r.model, r.session, &sampler, m, r.ids, r.n_prompt, r.steps, &b, write_out, &r.out,
+                            &complete, &e);
+    out("\n", 1);
+    agm_matcher_free(m);
+    agm_grammar_free(g);
+    if (st != AGM_OK) return r.fail("generation failed", st, e);
+    if (!complete) {
+        std::snprintf(e.message, sizeof e.message, "%u positions ended the output before the grammar was complete",
+                      (unsigned)r.steps);
+        return r.fail("generation failed", AGM_ERR_ARGUMENT, e);
+    }
+    if (memory_used != nullptr) *memory_used = r.used;
     return 0;
 }

@@ -19,6 +19,14 @@ typedef void (*agm_fw_writer)(const char* bytes, size_t n);
 int agm_fw_generate(const void* model, size_t model_bytes, const char* prompt,
                     size_t prompt_len, uint32_t steps, agm_fw_writer out, size_t* memory_used);
 
+// The same with the output constrained to the GBNF grammar[grammar_len]
+// (engine/examples/constrained.c's loop: jump-forward, sparse classifier),
+// as `agmodel-run -n steps -p prompt --grammar G` prints it. The grammar
+// and its matcher live in the same static arena, sized by their queries.
+int agm_fw_generate_constrained(const void* model, size_t model_bytes, const char* prompt,
+                                size_t prompt_len, uint32_t steps, const char* grammar,
+                                size_t grammar_len, agm_fw_writer out, size_t* memory_used);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,10 @@
 # Boots a firmware image on QEMU's emulated Raspberry Pi Zero and compares
 # what it writes on the UART (QEMU's standard output) byte for byte with
 # EXPECTED; the semihosting console (QEMU's standard error: the image's
-# memory figures) is printed. EXPECT_RC: the exit status to require (0).
+# memory figures) is printed. EXPECT_RC: the exit status to require (0);
+# EXPECT_CONSOLE: a regular expression the semihosting console must match.
 #   cmake -DQEMU=qemu-system-arm -DIMAGE=x.elf -DEXPECTED=file [-DEXPECT_RC=n]
-#         [-DTIMEOUT=s] -DEXPECTED_OUT=file -P run_firmware.cmake
+#         [-DTIMEOUT=s] [-DEXPECT_CONSOLE=regex] -DEXPECTED_OUT=file -P run_firmware.cmake
 if(NOT DEFINED EXPECT_RC)
   set(EXPECT_RC 0)
 endif()
@@ -19,6 +20,9 @@ math(EXPR secs "${t1} - ${t0}")
 message(STATUS "${IMAGE}: exit ${rc} after ~${secs} s under QEMU\n${err}")
 if(NOT rc STREQUAL "${EXPECT_RC}")
   message(FATAL_ERROR "qemu-system-arm exited with '${rc}', expected ${EXPECT_RC}; UART:\n${out}")
+endif()
+if(EXPECT_CONSOLE AND NOT err MATCHES "${EXPECT_CONSOLE}")
+  message(FATAL_ERROR "the semihosting console does not match '${EXPECT_CONSOLE}':\n${err}")
 endif()
 file(READ "${EXPECTED}" want)
 if(NOT out STREQUAL want)
