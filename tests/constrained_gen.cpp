@@ -34,6 +34,7 @@
 #include "agm/json_schema.h"
 #include "agm/synth.h"
 #include "agmodel.h"
+#include "gpt2_model.h"
 #include "grammar/grammar.h"
 #include "sampler.h"
 #include "test_util.h"
@@ -56,20 +57,7 @@ bool open_model(const std::string& kind, Model* md) {
         }
         return true;
     }
-    std::vector<uint8_t> g;
-    if (!agm_test::read_file(agm_test::shared_path("tokenizers/gpt2-50k/ggml-vocab-gpt-2.gguf"), &g)) {
-        std::fprintf(stderr, "cannot read the GPT-2 vocabulary\n");
-        return false;
-    }
-    agm::GgufFile f;
-    agm::Error err;
-    agm::Vocab v;
-    std::string vk;
     agm::SynthConfig c;
-    if (!agm::parse_gguf(g.data(), g.size(), &f, &err) || !agm::vocab_from_gguf(f, &v, &vk, &err)) {
-        std::fprintf(stderr, "GPT-2 vocabulary: %s\n", err.msg);
-        return false;
-    }
     // Small shapes: the vocabulary is the point, and the classifier over
     // 50,257 rows dominates each position's cost.
     agm::synth_preset("tiny", &c);
@@ -78,9 +66,9 @@ bool open_model(const std::string& kind, Model* md) {
     c.n_heads = 4;
     c.n_kv_heads = 2;
     c.n_layers = 2;
-    c.vocab_size = (uint32_t)v.pieces.size();
-    if (!agm::synth_model(c, &v, &md->image, &err)) {
-        std::fprintf(stderr, "synth: %s\n", err.msg);
+    std::string why;
+    if (!agm_test::gpt2_test_model(c, &md->image, &why)) {
+        std::fprintf(stderr, "%s\n", why.c_str());
         return false;
     }
     md->copy.reset(new agm_test::AlignedCopy(md->image));

@@ -17,6 +17,7 @@
 #include "agmodel.h"
 #include "doctest.h"
 #include "grammar/grammar.h"
+#include "gpt2_model.h"
 #include "test_util.h"
 
 namespace {
@@ -59,19 +60,11 @@ void open_bundled(Model* md) {
 }
 
 void open_gpt2(Model* md) {
-    std::vector<uint8_t> g;
-    REQUIRE(agm_test::read_file(agm_test::shared_path("tokenizers/gpt2-50k/ggml-vocab-gpt-2.gguf"), &g));
-    agm::GgufFile f;
-    agm::Error err;
-    REQUIRE_MESSAGE(agm::parse_gguf(g.data(), g.size(), &f, &err), err.msg);
-    agm::Vocab v;
-    std::string kind;
-    REQUIRE_MESSAGE(agm::vocab_from_gguf(f, &v, &kind, &err), err.msg);
     agm::SynthConfig c;
     REQUIRE(agm::synth_preset("tiny", &c));
     c.n_layers = 1;
-    c.vocab_size = (uint32_t)v.pieces.size();
-    REQUIRE_MESSAGE(agm::synth_model(c, &v, &md->image, &err), err.msg);
+    std::string why;
+    REQUIRE_MESSAGE(agm_test::gpt2_test_model(c, &md->image, &why), why);
     md->copy.reset(new agm_test::AlignedCopy(md->image));
     agm_error e;
     REQUIRE_MESSAGE(agm_model_open_memory(md->copy->data(), md->image.size(), nullptr, &md->m, &e) == AGM_OK,

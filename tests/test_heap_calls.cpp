@@ -21,6 +21,7 @@
 #include "agm/gguf_vocab.h"
 #include "agm/synth.h"
 #include "agmodel.h"
+#include "gpt2_model.h"
 #include "sampler.h"
 #include "test_util.h"
 
@@ -276,20 +277,12 @@ TEST_CASE("heap calls: the bundled SentencePiece model in arenas makes none afte
 }
 
 TEST_CASE("heap calls: a byte-level BPE model (GPT-2 vocabulary) in arenas makes none after init") {
-    std::vector<uint8_t> g;
-    REQUIRE(agm_test::read_file(agm_test::shared_path("tokenizers/gpt2-50k/ggml-vocab-gpt-2.gguf"), &g));
-    agm::GgufFile f;
-    agm::Error err;
-    REQUIRE_MESSAGE(agm::parse_gguf(g.data(), g.size(), &f, &err), err.msg);
-    agm::Vocab v;
-    std::string kind;
-    REQUIRE_MESSAGE(agm::vocab_from_gguf(f, &v, &kind, &err), err.msg);
     agm::SynthConfig c;
     REQUIRE(agm::synth_preset("tiny", &c));
     c.n_layers = 2;
-    c.vocab_size = (uint32_t)v.pieces.size();
     std::vector<uint8_t> file;
-    REQUIRE_MESSAGE(agm::synth_model(c, &v, &file, &err), err.msg);
+    std::string why;
+    REQUIRE_MESSAGE(agm_test::gpt2_test_model(c, &file, &why), why);
     Aligned buf(file);
     // A 150-byte pre-token (beyond the encoder's 128 on the stack) and 40
     // special tokens (beyond its 32 inline frames): both from the scratch.

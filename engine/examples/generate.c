@@ -16,36 +16,11 @@
 #include <string.h>
 
 #include "agmodel.h"
+#include "read_file.h"
 
 static int fail(const char* what, agm_status st, const agm_error* e) {
     fprintf(stderr, "agm-generate: %s: %s (%s)\n", what, e->message, agm_status_name(st));
     return 1;
-}
-
-/* Reads the whole file into a 64-byte aligned block: *base is what to free. */
-static unsigned char* read_model(const char* path, size_t* size, void** base) {
-    FILE* f = fopen(path, "rb");
-    long n;
-    unsigned char* p;
-    if (f == NULL) return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    *base = malloc((size_t)n + 63);
-    if (*base == NULL) {
-        fclose(f);
-        return NULL;
-    }
-    p = (unsigned char*)(((uintptr_t)*base + 63) & ~(uintptr_t)63);
-    if (fread(p, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*base);
-        return NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
 }
 
 static void emit(const agm_model* m, int32_t prev, int32_t token) {
@@ -78,7 +53,7 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: agm-generate MODEL [PROMPT [STEPS]]\n");
         return 2;
     }
-    data = read_model(argv[1], &file_size, &file_block);
+    data = agm_ex_read_file(argv[1], &file_size, &file_block);
     if (data == NULL) {
         fprintf(stderr, "agm-generate: cannot read %s\n", argv[1]);
         return 1;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agmodel.h"
+#include "read_file.h"
 #include "constrained.h"
 
 static int fail(const char* what, agm_status st, const agm_error* e) {
@@ -28,32 +29,6 @@ static int fail(const char* what, agm_status st, const agm_error* e) {
 static void write_stdout(void* ctx, const char* bytes, size_t n) {
     (void)ctx;
     fwrite(bytes, 1, n, stdout);
-}
-
-/* Reads the whole file into a 64-byte aligned block: *base is what to free. */
-static unsigned char* read_model(const char* path, size_t* size, void** base) {
-    FILE* f = fopen(path, "rb");
-    long n;
-    unsigned char* p;
-    if (f == NULL) return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    *base = malloc((size_t)n + 63);
-    if (*base == NULL) {
-        fclose(f);
-        return NULL;
-    }
-    p = (unsigned char*)(((uintptr_t)*base + 63) & ~(uintptr_t)63);
-    if (fread(p, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*base);
-        return NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
 }
 
 int main(int argc, char** argv) {
@@ -88,7 +63,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     memset(&buf, 0, sizeof buf);
-    data = read_model(argv[1], &file_size, &file_block);
+    data = agm_ex_read_file(argv[1], &file_size, &file_block);
     if (data == NULL) {
         fprintf(stderr, "agm-telemetry: cannot read %s\n", argv[1]);
         return 1;

@@ -106,6 +106,34 @@ size_t sampler_scratch_bytes(uint32_t n) { return (size_t)n * (sizeof(float) + s
 
 namespace {
 
+// The draw among m candidates: the k most likely (all when k >= m) in
+// order, cut where their sum passes top_p (use_p), then the first whose
+// running sum passes coin times the kept sum.
+int32_t draw(Candidate* cand, uint32_t m, uint32_t k, bool use_p, float top_p, float coin) {
+    if (k < m) {
+        std::partial_sort(cand, cand + k, cand + m, before);
+        m = k;
+    } else {
+        std::sort(cand, cand + m, before);
+    }
+    float total = 0.0f;
+    uint32_t last = m - 1;
+    for (uint32_t i = 0; i < m; ++i) {
+        total += cand[i].prob;
+        if (use_p && total > top_p) {
+            last = i;
+            break;
+        }
+    }
+    const float r = coin * total;
+    float cdf = 0.0f;
+    for (uint32_t i = 0; i <= last; ++i) {
+        cdf += cand[i].prob;
+        if (r < cdf) return cand[i].index;
+    }
+    return cand[last].index;
+}
+
 int32_t sample_one(agm_sampler* smp, const float* logits, uint32_t n, void* scratch) {
     const agm_sampler_params& p = smp->params;
     float* probs = static_cast<float*>(scratch);                             // [n]
@@ -137,28 +165,7 @@ int32_t sample_one(agm_sampler* smp, const float* logits, uint32_t n, void* scra
     // contract: it counts as probability 0.
     for (uint32_t i = 0; i < n; ++i)
         cand[m++] = Candidate{probs[i] == probs[i] ? probs[i] : 0.0f, (int32_t)i};
-    if (use_k) {
-        std::partial_sort(cand, cand + p.top_k, cand + m, before);
-        m = p.top_k;
-    } else {
-        std::sort(cand, cand + m, before);
-    }
-    float total = 0.0f;
-    uint32_t last = m - 1;
-    for (uint32_t i = 0; i < m; ++i) {
-        total += cand[i].prob;
-        if (use_p && total > p.top_p) {
-            last = i;
-            break;
-        }
-    }
-    const float r = coin * total;
-    float cdf = 0.0f;
-    for (uint32_t i = 0; i <= last; ++i) {
-        cdf += cand[i].prob;
-        if (r < cdf) return cand[i].index;
-    }
-    return cand[last].index;
+    return draw(cand, m, use_k ? p.top_k : m, use_p, p.top_p, coin);
 }
 
 int32_t sample_masked_one(agm_sampler* smp, const float* logits, uint32_t n, const uint32_t* mask, void* scratch) {
@@ -218,29 +225,7 @@ int32_t sample_masked_one(agm_sampler* smp, const float* logits, uint32_t n, con
         const int32_t id = ids[i];
         cand[i] = Candidate{vals[i] == vals[i] ? vals[i] : 0.0f, id};
     }
-    uint32_t k = m;
-    if (use_k && p.top_k < m) {
-        std::partial_sort(cand, cand + p.top_k, cand + m, before);
-        k = p.top_k;
-    } else {
-        std::sort(cand, cand + m, before);
-    }
-    float total = 0.0f;
-    uint32_t last = k - 1;
-    for (uint32_t i = 0; i < k; ++i) {
-        total += cand[i].prob;
-        if (use_p && total > p.top_p) {
-            last = i;
-            break;
-        }
-    }
-    const float r = coin * total;
-    float cdf = 0.0f;
-    for (uint32_t i = 0; i <= last; ++i) {
-        cdf += cand[i].prob;
-        if (r < cdf) return cand[i].index;
-    }
-    return cand[last].index;
+    return draw(cand, m, use_k ? p.top_k : m, use_p, p.top_p, coin);
 }
 
 }  // namespace

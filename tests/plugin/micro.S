@@ -14,21 +14,7 @@
 
         .equ    REPS, 16
 
-        .macro  REGION k
-        .inst   0xe38cc000 | (\k << 8)   @ orr r12, r12, #0 (rot k)
-        .endm
-        .macro  BEGIN
-        .inst   0xe38bb100               @ orr r11, r11, #0 (rot 1)
-        .endm
-        .macro  END
-        .inst   0xe38bb200               @ orr r11, r11, #0 (rot 2)
-        .endm
-        @ drain: single-cycle work on lr (no test reads it) so no result is pending
-        .macro  SETTLE
-        .rept   8
-        mov     lr, lr
-        .endr
-        .endm
+        .include "markers.inc"
 
         .bss
         .balign 8

@@ -6,20 +6,7 @@
 
         .equ    REPS, 16
 
-        .macro  REGION k
-        .inst   0xe38cc000 | (\k << 8)
-        .endm
-        .macro  BEGIN
-        .inst   0xe38bb100
-        .endm
-        .macro  END
-        .inst   0xe38bb200
-        .endm
-        .macro  SETTLE
-        .rept   8
-        mov     lr, lr
-        .endr
-        .endm
+        .include "markers.inc"
 
         .bss
         .balign 8

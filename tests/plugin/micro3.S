@@ -6,23 +6,7 @@
         .arm
         .syntax unified
 
-        .macro  REGION k
-        .inst   0xe38cc000 | (\k << 8)
-        .endm
-        .macro  BEGIN
-        .inst   0xe38bb100
-        .endm
-        .macro  END
-        .inst   0xe38bb200
-        .endm
-        .macro  STEP
-        .inst   0xe38bb300
-        .endm
-        .macro  SETTLE
-        .rept   8
-        mov     lr, lr
-        .endr
-        .endm
+        .include "markers.inc"
 
         .text
         .global _start

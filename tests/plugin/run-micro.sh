@@ -42,7 +42,7 @@ for src in "$@"; do
   name=$(basename "$src" .S)
   exe=$work/$name
   out=$work/$name.cycles
-  "$cc" -nostdlib -static -marm -march=armv6kz -mfpu=vfp -mfloat-abi=softfp \
+  "$cc" -nostdlib -static -marm -march=armv6kz -mfpu=vfp -mfloat-abi=softfp "-Wa,-I$here" \
     -o "$exe" "$src"
   "$qemu" -cpu arm1176 -plugin "$plugin,out=$out" "$exe"
   while IFS= read -r line; do

@@ -466,6 +466,29 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
     return true;
 }
 
+// The *_create conveniences: init in an arena from malloc, which the object
+// then owns; *_free destroys it and frees the arena.
+template <class T, class Init>
+agm_status create_owned(size_t bytes, const char* no_memory, T** out, agm_error* error, Init&& init) {
+    void* block = std::malloc(bytes);
+    if (block == nullptr) return agm::report_arg(error, no_memory, AGM_ERR_NO_MEMORY);
+    const agm_status st = init(block);
+    if (st != AGM_OK) {
+        std::free(block);
+        return st;
+    }
+    (*out)->owned_block = block;
+    return AGM_OK;
+}
+
+template <class T>
+void free_owned(T* x) {
+    if (x == nullptr) return;
+    void* block = x->owned_block;
+    x->~T();
+    std::free(block);
+}
+
 }  // namespace
 
 bool agm::gr::matcher_try_bytes(agm_matcher* m, const uint8_t* bytes, size_t n, bool* allowed, Error* err) {
@@ -512,23 +535,12 @@ agm_status agm_grammar_create(const agm_model* m, const char* text, size_t len, 
     size_t bytes;
     agm_status st = agm_grammar_memory_size(m, text, len, o, &bytes, error);
     if (st != AGM_OK) return st;
-    void* block = std::malloc(bytes);
-    if (block == nullptr) return agm::report_arg(error, "grammar: cannot allocate its arena", AGM_ERR_NO_MEMORY);
-    st = agm_grammar_init(m, text, len, o, block, bytes, out, error);
-    if (st != AGM_OK) {
-        std::free(block);
-        return st;
-    }
-    (*out)->owned_block = block;
-    return AGM_OK;
+    return create_owned(bytes, "grammar: cannot allocate its arena", out, error, [&](void* block) {
+        return agm_grammar_init(m, text, len, o, block, bytes, out, error);
+    });
 }
 
-void agm_grammar_free(agm_grammar* g) {
-    if (g == nullptr) return;
-    void* block = g->owned_block;
-    g->~agm_grammar();
-    std::free(block);
-}
+void agm_grammar_free(agm_grammar* g) { free_owned(g); }
 
 agm_status agm_matcher_memory_size(const agm_grammar* g, size_t* bytes, agm_error* error) {
     if (g == nullptr || bytes == nullptr) return agm::report_arg(error, "agm_matcher_memory_size: NULL argument");
@@ -570,23 +582,11 @@ agm_status agm_matcher_create(const agm_grammar* g, agm_matcher** out, agm_error
     if (g == nullptr || out == nullptr) return agm::report_arg(error, "agm_matcher_create: NULL argument");
     *out = nullptr;
     const size_t bytes = (size_t)matcher_bytes(g);
-    void* block = std::malloc(bytes);
-    if (block == nullptr) return agm::report_arg(error, "matcher: cannot allocate its arena", AGM_ERR_NO_MEMORY);
-    const agm_status st = agm_matcher_init(g, block, bytes, out, error);
-    if (st != AGM_OK) {
-        std::free(block);
-        return st;
-    }
-    (*out)->owned_block = block;
-    return AGM_OK;
+    return create_owned(bytes, "matcher: cannot allocate its arena", out, error,
+                        [&](void* block) { return agm_matcher_init(g, block, bytes, out, error); });
 }
 
-void agm_matcher_free(agm_matcher* m) {
-    if (m == nullptr) return;
-    void* block = m->owned_block;
-    m->~agm_matcher();
-    std::free(block);
-}
+void agm_matcher_free(agm_matcher* m) { free_owned(m); }
 
 agm_status agm_matcher_reset(agm_matcher* m, int32_t prev) {
     if (m == nullptr) return AGM_ERR_ARGUMENT;
