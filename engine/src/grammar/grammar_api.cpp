@@ -28,7 +28,7 @@ namespace {
 
 constexpr uint32_t kDefaultStacks = 64;
 constexpr uint32_t kDefaultDepth = 128;
-constexpr uint32_t kDefaultCache = 8;
+constexpr uint32_t kDefaultCache = 64;  // a report with a 48-character string needs ~60 (bench/bench_grammar.cpp)
 constexpr uint32_t kCacheMinTokens = 64;  // stacks that start fewer tokens are walked, not cached
 constexpr uint32_t kPoolFactor = 4;  // frames of pool per stack-and-depth slot (mask levels, closures)
 
