@@ -137,7 +137,7 @@ bool report(agm_matcher* mt, int32_t first_prev, uint32_t vocab, std::vector<uin
     return true;
 }
 
-void bench(benchmark::State& state, const char* kind, bool warm, uint32_t cache) {
+void bench(benchmark::State& state, const char* kind, bool warm, uint32_t cache, bool precompute = true) {
     static Model* models[2] = {nullptr, nullptr};
     Model*& md = models[std::string(kind) == "llama32k" ? 0 : 1];
     if (md == nullptr) md = new Model(kind);
@@ -153,6 +153,7 @@ void bench(benchmark::State& state, const char* kind, bool warm, uint32_t cache)
     agm_grammar_options go;
     agm_grammar_options_default(&go);
     go.mask_cache = cache;
+    go.precompute = precompute ? 1 : 0;
     if (agm_grammar_create(md->m, gbnf.data(), gbnf.size(), &go, &g, &e) != AGM_OK) {
         state.SkipWithError(e.message);
         return;
@@ -173,11 +174,22 @@ void bench(benchmark::State& state, const char* kind, bool warm, uint32_t cache)
         return;
     }
     Stats total, last;
+    double init_s = 0;
+    long inits = 0;
+    uint32_t precomputed = 0;
     for (auto _ : state) {
         agm_matcher* mt = kept;
-        if (!warm && agm_matcher_create(g, &mt, &e) != AGM_OK) {
-            state.SkipWithError(e.message);
-            break;
+        if (!warm) {
+            const auto t0 = std::chrono::steady_clock::now();
+            if (agm_matcher_create(g, &mt, &e) != AGM_OK) {
+                state.SkipWithError(e.message);
+                break;
+            }
+            init_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            ++inits;
+            agm_matcher_stats ms;
+            agm_matcher_get_stats(mt, &ms);
+            precomputed = ms.precomputed;
         }
         last = Stats{};
         if (!report(mt, prev, info.vocab_size, &mask, &last)) {
@@ -188,20 +200,32 @@ void bench(benchmark::State& state, const char* kind, bool warm, uint32_t cache)
         total.masks += last.masks;
         if (!warm) agm_matcher_free(mt);
     }
+    if (kept != nullptr) {
+        agm_matcher_stats ms;
+        agm_matcher_get_stats(kept, &ms);
+        state.counters["entries_used"] = ms.entries_used;
+    }
     agm_matcher_free(kept);
     agm_grammar_free(g);
     state.counters["ms_per_mask"] = total.masks ? total.mask_s * 1e3 / (double)total.masks : 0.0;
     state.counters["worst_ms"] = last.worst_s * 1e3;
     state.counters["masks_per_report"] = (double)last.masks;
+    if (inits > 0) {
+        state.counters["init_ms"] = init_s * 1e3 / (double)inits;
+        state.counters["precomputed"] = precomputed;
+    }
 }
 
-// A cache of 8 entries (the default before it was 64) and of 64.
+// A cache of 8 entries and of 64 (the default); entries precomputed at
+// init (the default) or on first use ("lazy").
 BENCHMARK_CAPTURE(bench, llama32k_cold_cache8, "llama32k", false, 8)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bench, llama32k_warm_cache8, "llama32k", true, 8)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench, llama32k_cold_cache64_lazy, "llama32k", false, 64, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bench, llama32k_cold_cache64, "llama32k", false, 64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bench, llama32k_warm_cache64, "llama32k", true, 64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bench, gpt2_50k_cold_cache8, "gpt2", false, 8)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bench, gpt2_50k_warm_cache8, "gpt2", true, 8)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench, gpt2_50k_cold_cache64_lazy, "gpt2", false, 64, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bench, gpt2_50k_cold_cache64, "gpt2", false, 64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bench, gpt2_50k_warm_cache64, "gpt2", true, 64)->Unit(benchmark::kMillisecond);
 

@@ -3,6 +3,7 @@
 //   agm_pizero_driver MODEL decode|prompt [--tokens N] [--kv f32|f16|q8]
 //   agm_pizero_driver MODEL json --grammar FILE [--tokens N] [--kv ...]
 //                     [--no-jump-forward] [--no-sparse-classifier] [--reports N]
+//                     [--no-precompute]
 //
 // Runs under `qemu-arm -cpu arm1176` with the cycle plugin
 // (qemu/plugin/agm_cycles.c) and brackets exactly the measured work with the
@@ -27,6 +28,9 @@
 //           or a jump) ends with a step marker, so the plugin reports the
 //           costliest one. It also prints out_tokens, forced_tokens,
 //           sampled_steps and classifier_rows (rows computed, all steps).
+//           --reports 0 measures the matcher's init alone (its mask
+//           entries precomputed; tokens=1: the whole init is "a token");
+//           --no-precompute leaves the entries to first use.
 // The engine's own markers (engine/src/perf_regions.h, built in with
 // -DAGM_PERF_MARKERS=ON) split the measured part into operations.
 //
@@ -76,7 +80,8 @@ int usage() {
     std::fprintf(stderr,
                  "usage: agm_pizero_driver MODEL decode|prompt [--tokens N] [--kv f32|f16|q8]\n"
                  "       agm_pizero_driver MODEL json --grammar FILE [--tokens N] [--kv f32|f16|q8]\n"
-                 "                         [--no-jump-forward] [--no-sparse-classifier] [--reports N]\n");
+                 "                         [--no-jump-forward] [--no-sparse-classifier] [--reports N]\n"
+                 "                         [--no-precompute]\n");
     return 2;
 }
 
@@ -113,7 +118,8 @@ int bits_set(uint32_t v) {
 // The json workload: returns 0 and fills the counters, or 1 after a message.
 struct JsonRun {
     bool jump_forward = true, sparse = true;
-    long reports = 2;  // reports written in a row; the last is measured
+    long reports = 2;  // reports written in a row; the last is measured (0: the matcher's init)
+    bool precompute = true;
     long out_tokens = 0, forced = 0, sampled = 0;
     uint64_t classifier_rows = 0;
     double weight_bytes = 0, kv_bytes = 0;
@@ -246,9 +252,10 @@ int main(int argc, char** argv) {
         const std::string a = argv[i];
         if (a == "--no-jump-forward") { jr.jump_forward = false; continue; }
         if (a == "--no-sparse-classifier") { jr.sparse = false; continue; }
+        if (a == "--no-precompute") { jr.precompute = false; continue; }
         if (a == "--reports" && i + 1 < argc) {
             jr.reports = std::strtol(argv[++i], nullptr, 10);
-            if (jr.reports < 1 || jr.reports > 100) return usage();
+            if (jr.reports < 0 || jr.reports > 100) return usage();
             continue;
         }
         if (i + 1 >= argc) return usage();
@@ -333,10 +340,25 @@ int main(int argc, char** argv) {
         }
         agm_grammar* g = nullptr;
         agm_matcher* mt = nullptr;
-        if (agm_grammar_create(model, text.data(), text.size(), nullptr, &g, &e) != AGM_OK) return fail("grammar", e);
+        agm_grammar_options go;
+        agm_grammar_options_default(&go);
+        go.precompute = jr.precompute ? 1 : 0;
+        if (agm_grammar_create(model, text.data(), text.size(), &go, &g, &e) != AGM_OK) return fail("grammar", e);
+        if (jr.reports == 0) agm_perf_begin();
+        agm_perf_region(AGM_REGION_GRAMMAR);
         if (agm_matcher_create(g, &mt, &e) != AGM_OK) return fail("matcher", e);
-        const int rc = run_json(model, s, mt, c, by, c.n_layers, tokens, &jr);
-        if (rc != 0) return rc;
+        agm_perf_region(AGM_REGION_REST);
+        if (jr.reports == 0) {
+            agm_perf_step();
+            agm_perf_end();
+            agm_matcher_stats ms;
+            agm_matcher_get_stats(mt, &ms);
+            std::printf("precomputed=%u\n", ms.precomputed);
+            jr.out_tokens = 1;
+        } else {
+            const int rc = run_json(model, s, mt, c, by, c.n_layers, tokens, &jr);
+            if (rc != 0) return rc;
+        }
         agm_matcher_free(mt);
         agm_grammar_free(g);
         tokens = jr.out_tokens;

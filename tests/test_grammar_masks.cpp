@@ -45,6 +45,14 @@ const char* kReport =
     "root ::= \"{\\\"zone\\\":\" [1-9] \",\\\"moisture\\\":\" (\"low\" | \"ok\" | \"high\") "
     "\",\\\"note\\\":\\\"\" [a-z ]{0,24} \"\\\"}\"\n";
 
+// Bounded repetitions at every count: a string with a minimum and a
+// maximum length, then repetitions whose exits overlap (the counting
+// entries, each serving every count of its repetition, must still give the
+// exact mask near and at the bounds).
+const char* kBounded =
+    "root ::= \"\\\"\" ch{2,20} \"\\\"\" ( \",\" (\"ab\" | \"a\"){0,5} \"b\"{0,2} [a-z]{0,3} [a-z]* )? \".\"\n"
+    "ch   ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})\n";
+
 const char* kUtf8 = "root ::= (\"caf\xc3\xa9 \" | [\xce\xb1-\xcf\x89]+ \" \" | \"\xe2\x82\xac\" [0-9]{1,3} \" \")+ \".\"\n";
 
 struct Model {
@@ -94,20 +102,21 @@ std::vector<uint32_t> brute_mask(agm_matcher* mt, const agm_model* model, int32_
 }
 
 struct WalkStats {
-    uint64_t steps = 0, allowed = 0, walks = 0, hits = 0, misses = 0;
+    uint64_t steps = 0, allowed = 0, walks = 0, hits = 0, misses = 0, counting = 0, precomputed = 0;
     double mask_s = 0, worst_s = 0;
 };
 
 // Random walks: at each step the mask must equal the brute-force one; then
 // a random allowed token (EOS only after min_len steps) is accepted.
 void walks(const agm_model* model, const char* grammar, int n_walks, int max_steps, int32_t first_prev,
-           WalkStats* st, uint32_t mask_cache = 8) {
+           WalkStats* st, uint32_t mask_cache = 8, bool precompute = true) {
     agm_grammar* g = nullptr;
     agm_matcher* mt = nullptr;
     agm_error e;
     agm_grammar_options o;
     agm_grammar_options_default(&o);
     o.mask_cache = mask_cache;
+    o.precompute = precompute ? 1 : 0;
     REQUIRE_MESSAGE(agm_grammar_create(model, grammar, std::strlen(grammar), &o, &g, &e) == AGM_OK, e.message);
     REQUIRE_MESSAGE(agm_matcher_create(g, &mt, &e) == AGM_OK, e.message);
     agm_model_info info;
@@ -147,6 +156,8 @@ void walks(const agm_model* model, const char* grammar, int n_walks, int max_ste
     }
     st->hits += mt->cache_hits;
     st->misses += mt->cache_misses;
+    st->counting += mt->counting_hits;
+    st->precomputed += mt->precomputed;
     agm_matcher_free(mt);
     agm_grammar_free(g);
 }
@@ -167,37 +178,46 @@ void report(const char* what, const char* name, uint32_t cache, const WalkStats&
                  << ": " << st.walks << " walks, " << st.steps << " steps equal the brute force, "
                  << (st.steps ? st.allowed / st.steps : 0) << " tokens allowed per step on average, "
                  << (st.steps ? st.mask_s * 1e3 / st.steps : 0) << " ms per mask (worst " << st.worst_s * 1e3 << "), cache hits " << st.hits
-                 << " misses " << st.misses);
+                 << " misses " << st.misses << " (" << st.precomputed << " at init), counting-entry masks " << st.counting);
 }
+
+// The grammars of the brute-force tests, each with a mask cache of 8
+// entries precomputed at init, of 8 computed on first use, and none.
+const char* kGrammars[] = {kJson, kReport, kUtf8, kBounded};
+const char* kNames[] = {"json", "report", "utf8", "bounded"};
+struct CacheMode {
+    uint32_t entries;
+    bool precompute;
+};
+const CacheMode kModes[] = {{8, true}, {8, false}, {0, false}};
 
 TEST_CASE("grammar masks: the bundled SentencePiece model, every step equals the brute-force check") {
     Model md;
     open_bundled(&md);
     agm_model_info info;
     agm_model_get_info(md.m, &info);
-    const char* grammars[] = {kJson, kReport, kUtf8};
-    const char* names[] = {"json", "report", "utf8"};
-    for (uint32_t cache : {8u, 0u})
-        for (int i = 0; i < 3; ++i) {
+    for (const CacheMode& cm : kModes)
+        for (int i = 0; i < 4; ++i) {
             WalkStats st;
-            walks(md.m, grammars[i], 6, 40, 300 /* after a prompt token */, &st, cache);
-            walks(md.m, grammars[i], 2, 10, info.bos_id /* an empty prompt: pieces lose their leading space */, &st,
-                  cache);
-            report("spm 512", names[i], cache, st);
+            walks(md.m, kGrammars[i], 6, 40, 300 /* after a prompt token */, &st, cm.entries, cm.precompute);
+            walks(md.m, kGrammars[i], 2, 10, info.bos_id /* an empty prompt: pieces lose their leading space */, &st,
+                  cm.entries, cm.precompute);
+            report("spm 512", kNames[i], cm.entries, st);
+            if (cm.entries > 0 && i == 3) CHECK(st.counting > 0);  // the bounded string's masks came from one
+            if (cm.precompute) CHECK(st.precomputed > 0);
         }
 }
 
 TEST_CASE("grammar masks: a GPT-2 byte-level BPE model, every step equals the brute-force check") {
     Model md;
     open_gpt2(&md);
-    const char* grammars[] = {kJson, kReport, kUtf8};
-    const char* names[] = {"json", "report", "utf8"};
     const int n_walks = under_emulation() ? 1 : 3;
-    for (uint32_t cache : {8u, 0u})
-        for (int i = 0; i < 3; ++i) {
+    for (const CacheMode& cm : kModes)
+        for (int i = 0; i < 4; ++i) {
             WalkStats st;
-            walks(md.m, grammars[i], n_walks, under_emulation() ? 12 : 30, 0, &st, cache);
-            report("bpe 50257", names[i], cache, st);
+            walks(md.m, kGrammars[i], n_walks, under_emulation() ? 12 : 30, 0, &st, cm.entries, cm.precompute);
+            report("bpe 50257", kNames[i], cm.entries, st);
+            if (cm.entries > 0 && i == 3) CHECK(st.counting > 0);
         }
 }
 

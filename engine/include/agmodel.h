@@ -444,10 +444,14 @@ typedef struct agm_grammar_options {
     uint32_t max_stacks; /* parse stacks a matcher keeps at once (ambiguity bound; default 64) */
     uint32_t max_depth;  /* nesting depth of one stack (default 128) */
     uint32_t mask_cache; /* masks a matcher remembers per stack top (default 64; 0: none, every
-                            mask walks the vocabulary); each costs vocab_size / 4 bytes of
-                            the matcher's arena (64: 512 KB at 32,000 tokens). Kept across
-                            agm_matcher_reset: the second output costs less than the first.
-                            Masks are the same either way. */
+                            mask walks the vocabulary); each costs vocab_size * 5 / 4 bytes
+                            of the matcher's arena (two bit masks and a byte per token:
+                            64 entries are 2.5 MB at 32,000 tokens). Kept across
+                            agm_matcher_reset. Masks are the same either way. */
+    uint32_t precompute; /* 1 (default): agm_matcher_init computes the entries of every
+                            repetition's first bytes (a JSON string's characters, ...), so
+                            the first output's masks cost what later ones do; init takes
+                            longer instead (docs/structured-output.md). 0: on first use. */
 } agm_grammar_options;
 
 void agm_grammar_options_default(agm_grammar_options* options);
@@ -523,6 +527,17 @@ agm_status agm_matcher_forced_bytes(agm_matcher* matcher, char* buf, size_t cap,
  * docs/structured-output.md measures the difference. */
 agm_status agm_matcher_forced_tokens(agm_matcher* matcher, int32_t* tokens, size_t cap, size_t* n_out,
                                      agm_error* error);
+
+/* What the matcher's mask cache has done since init (for tuning
+ * mask_cache and for benchmarks). */
+typedef struct agm_matcher_stats {
+    uint64_t cache_hits;    /* stack tops whose mask came from an entry */
+    uint64_t cache_misses;  /* entries computed (at init included) */
+    uint32_t precomputed;   /* entries computed by agm_matcher_init */
+    uint32_t entries_used;  /* entries holding a mask now */
+} agm_matcher_stats;
+
+void agm_matcher_get_stats(const agm_matcher* matcher, agm_matcher_stats* stats);
 
 #ifdef __cplusplus
 }

@@ -140,11 +140,26 @@ struct Probe {
     int64_t lo = INT64_MIN / 4, hi = INT64_MAX / 4;  // the deltas that keep every test's outcome
 };
 
+// Counting mode, while a mask-cache entry for a bounded REPEAT is computed
+// (one entry then serves every count from min to max): the stacks hold
+// only the key, frame 0 is the REPEAT or, once it has exited, what follows
+// it in its alternative, and frame 0's count is the iterations begun since
+// the key (no test against max; at most `span` = max - min of them). A
+// stack that would leave the key (frame 0 returns, or reaches another
+// REPEAT) is dropped and `escaped` set: what it does depends on the stack
+// below the key.
+struct Counting {
+    uint32_t repeat = 0;
+    uint32_t span = 0;
+    bool escaped = false;
+};
+
 struct Pool {
     Frame* f = nullptr;
     uint32_t cap = 0;
     uint32_t top = 0;
-    Probe* probe = nullptr;  // set while a cache entry is computed
+    Probe* probe = nullptr;        // set while a cache entry is computed
+    Counting* counting = nullptr;  // set while a counting entry is computed
 };
 
 struct Set {
@@ -160,6 +175,9 @@ struct Limits {
 // The stacks the start rule begins with (after expansion), at pool->top.
 bool initial_set(const uint32_t* el, const Rule* rules, uint32_t root, const Limits& lim, Pool* pool, Set* out,
                  Error* err);
+// The stacks one stack f[0..n) expands to (its top may be any element), at pool->top.
+bool expand_stack(const uint32_t* el, const Rule* rules, const Limits& lim, const Frame* f, uint32_t n, Pool* pool,
+                  Set* out, Error* err);
 // The stacks after byte b from `in`, at pool->top (in must end at or before it).
 // out->n == 0: b is not allowed.
 bool advance_set(const uint32_t* el, const Rule* rules, const uint8_t (*classes)[32], const Limits& lim,
@@ -198,6 +216,7 @@ struct agm_grammar {
     uint32_t first[257] = {0};            // sorted[first[b] .. first[b+1]) start with byte b
     uint32_t max_piece = 0;
     uint32_t cache_entries = 0;           // matcher mask-cache entries (0: off)
+    bool precompute = false;              // agm_matcher_init computes the entries of every REPEAT
     size_t arena_bytes = 0;
     void* owned_block = nullptr;
 };
@@ -213,14 +232,23 @@ constexpr uint32_t kKeyFrames = 16;  // frames of a mask-cache key at most
 // expansions alike there). accepted: tokens written entirely within the
 // key; uncertain: tokens that reach below the key, checked against the
 // whole stack each time.
+//
+// A counting entry (a bounded REPEAT at a count >= its min, computed in
+// Counting mode) holds for every count from min to max: an accepted token
+// t is allowed at count c when need[t] (the iterations it begins) is at
+// most max - c; otherwise, or if it is also marked uncertain (some way of
+// writing it leaves the key), it is checked against the whole stack.
 struct CacheEntry {
     bool used = false;
+    bool counting = false;
     uint32_t key_len = 0;
     Frame key[kKeyFrames];
     int64_t lo = 0, hi = 0;
     uint32_t stamp = 0;
+    uint32_t max_need = 0;          // counting: the largest need[] of an accepted token
     uint32_t* accepted = nullptr;   // [words]
     uint32_t* uncertain = nullptr;  // [words]
+    uint8_t* need = nullptr;        // [vocab]
 };
 
 }  // namespace gr
@@ -238,6 +266,8 @@ struct agm_matcher {
     agm::gr::CacheEntry* cache = nullptr;  // [grammar->cache_entries]
     uint32_t stamp = 0;
     uint64_t cache_hits = 0, cache_misses = 0;
+    uint64_t counting_hits = 0;  // masks from a counting entry
+    uint32_t precomputed = 0;    // entries agm_matcher_init computed
     size_t arena_bytes = 0;
     void* owned_block = nullptr;
 };

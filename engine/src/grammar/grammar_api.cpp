@@ -91,7 +91,7 @@ bool measure(const agm_model* m, const char* text, size_t len, Layout* lay, Erro
     return true;
 }
 
-void fill_options(const agm_grammar_options* o, const char** root, Limits* lim, uint32_t* cache) {
+void fill_options(const agm_grammar_options* o, const char** root, Limits* lim, uint32_t* cache, bool* precompute) {
     agm_grammar_options d;
     agm_grammar_options_default(&d);
     if (o == nullptr) o = &d;
@@ -99,6 +99,7 @@ void fill_options(const agm_grammar_options* o, const char** root, Limits* lim, 
     lim->max_stacks = o->max_stacks != 0 ? o->max_stacks : kDefaultStacks;
     lim->max_depth = o->max_depth != 0 ? o->max_depth : kDefaultDepth;
     *cache = o->mask_cache;
+    *precompute = o->precompute != 0;
 }
 
 // The tokens' pieces, sorted by bytes, into the region.
@@ -182,7 +183,8 @@ agm_status compile(const agm_model* m, const char* text, size_t len, const agm_g
     uint8_t* region = static_cast<uint8_t*>(b.take((size_t)(scratch > vb ? scratch : vb)));
     const char* root;
     uint32_t cache = 0;
-    fill_options(o, &root, &g->limits, &cache);
+    bool precompute = false;
+    fill_options(o, &root, &g->limits, &cache, &precompute);
     if (!parse_gbnf(text, len, false, &p, &err) || !resolve_and_check(text, len, root, lay.has_vocab ? lay.vc.present : nullptr, &p, region, &g->root, &err)) {
         g->~agm_grammar();
         return agm::report(err, error);
@@ -190,6 +192,7 @@ agm_status compile(const agm_model* m, const char* text, size_t len, const agm_g
     if (lay.has_vocab) {
         build_vocab(g, lay.vc, region);
         g->cache_entries = cache;
+        g->precompute = precompute;
     }
     g->arena_bytes = (size_t)lay.total;
     *out = g;
@@ -207,6 +210,7 @@ void matcher_layout(const agm_grammar* g, Bump* b, agm_matcher* m) {
     void* bottom = b->take(g->max_piece + 1);
     void* cache = b->take((size_t)g->cache_entries * sizeof(CacheEntry));
     uint32_t* masks = static_cast<uint32_t*>(b->take((size_t)g->cache_entries * 2 * mask_words(g) * 4));
+    uint8_t* need = static_cast<uint8_t*>(b->take((size_t)g->cache_entries * g->vocab));
     if (m == nullptr) return;
     m->pool.cap = (uint32_t)pool_frames(g->limits);
     m->pool.f = static_cast<Frame*>(pool);
@@ -217,6 +221,7 @@ void matcher_layout(const agm_grammar* g, Bump* b, agm_matcher* m) {
         CacheEntry* c = new (m->cache + i) CacheEntry();
         c->accepted = masks + (size_t)i * 2 * mask_words(g);
         c->uncertain = c->accepted + mask_words(g);
+        c->need = need + (size_t)i * g->vocab;
     }
 }
 
@@ -277,8 +282,9 @@ void terminal_bytes(const agm_grammar* g, uint32_t e, uint8_t bits[32]) {
 
 // Walks the tokens whose first byte is in first[] from the stacks of
 // start (whose end must be the pool's top), sharing the stacks after each
-// common prefix. on(t, accepted, below): below is whether a stack emptied
-// (reached below what start holds) before the token's last byte.
+// common prefix. on(t, accepted, below, end): below is whether a stack
+// emptied (reached below what start holds) or escaped (Counting mode) on
+// the way; end, for an accepted token, the stacks after its last byte.
 template <class F>
 bool walk_tokens(agm_matcher* m, const Set& start, const uint8_t first[32], F&& on, Error* err) {
     const agm_grammar* g = m->grammar;
@@ -297,24 +303,26 @@ bool walk_tokens(agm_matcher* m, const Set& start, const uint8_t first[32], F&& 
             const uint32_t n = g->piece_off[t + 1] - g->piece_off[t];
             const uint32_t common = i == g->first[b] ? 0 : g->lcp[i];
             if (failed != 0 && common >= failed) {  // starts with the prefix that failed
-                on(t, false, below[failed - 1] != 0);
+                on(t, false, below[failed] != 0, nullptr);
                 continue;
             }
             failed = 0;
             if (k > common) k = common;
             pool.top = k == 0 ? base : lv[k].end;
             while (k < n) {
+                if (pool.counting != nullptr) pool.counting->escaped = false;
                 if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, lv[k], p[k], &pool, &lv[k + 1], err))
                     return false;
+                const bool escaped = pool.counting != nullptr && pool.counting->escaped;
+                below[k + 1] = (uint8_t)(below[k] | (lv[k + 1].complete || escaped ? 1 : 0));
                 if (lv[k + 1].n == 0) {
                     failed = k + 1;
                     break;
                 }
-                below[k + 1] = (uint8_t)(below[k] | (lv[k + 1].complete ? 1 : 0));
                 ++k;
             }
-            if (failed != 0) on(t, false, below[failed - 1] != 0);
-            else on(t, true, false);
+            if (failed != 0) on(t, false, below[failed] != 0, nullptr);
+            else on(t, true, below[n] != 0, &lv[n]);
         }
     }
     pool.top = base;
@@ -340,39 +348,58 @@ bool stack_accepts(agm_matcher* m, uint32_t o, uint32_t t, bool* ok, Error* err)
     return true;
 }
 
-// The cache entry for the stack at pool offset o, computed if missing;
-// nullptr when the stack has no key (no REPEAT frame near its top).
-CacheEntry* cache_entry(agm_matcher* m, uint32_t o, const uint8_t first[32], Error* err, bool* failed) {
+// The key of the stack at pool offset o: its frames from the nearest
+// REPEAT frame (at most kKeyFrames from the top) up; false when it has none.
+bool stack_key(const agm_matcher* m, uint32_t o, const Frame** key, uint32_t* len) {
+    const uint32_t d = m->pool.f[o].pos;
+    const Frame* f = m->pool.f + o + 1;
+    for (uint32_t i = d; i-- > 0 && d - i <= kKeyFrames;)
+        if (op_of(m->grammar->g.elems[f[i].pos]) == OP_REPEAT) {
+            *key = f + i;
+            *len = d - i;
+            return true;
+        }
+    return false;
+}
+
+// The entry that holds for key[0..kl), or nullptr.
+CacheEntry* find_entry(agm_matcher* m, const Frame* key, uint32_t kl) {
+    const agm_grammar* g = m->grammar;
+    for (uint32_t e = 0; e < g->cache_entries; ++e) {
+        CacheEntry& c = m->cache[e];
+        if (!c.used || c.key_len != kl || c.key[0].pos != key[0].pos || (int64_t)key[0].count < c.lo ||
+            (int64_t)key[0].count > c.hi)
+            continue;
+        if (std::memcmp(c.key + 1, key + 1, (kl - 1) * sizeof(Frame)) != 0) continue;
+        return &c;
+    }
+    return nullptr;
+}
+
+// An entry to overwrite: an unused one, else the least recently used.
+CacheEntry* victim_entry(agm_matcher* m) {
+    CacheEntry* v = nullptr;
+    for (uint32_t e = 0; e < m->grammar->cache_entries; ++e) {
+        CacheEntry& c = m->cache[e];
+        if (!c.used) return &c;
+        if (v == nullptr || c.stamp < v->stamp) v = &c;
+    }
+    return v;
+}
+
+// Computes the entry of key[0..kl) (tokens starting with a byte of
+// first[]) into a victim; nullptr with *failed false when no entry can
+// take it (only_unused: when every entry it could take is in use).
+CacheEntry* compute_entry(agm_matcher* m, const Frame* key, uint32_t kl, const uint8_t first[32], Error* err,
+                          bool* failed, bool only_unused = false) {
     const agm_grammar* g = m->grammar;
     Pool& pool = m->pool;
     *failed = false;
-    const uint32_t d = pool.f[o].pos;
-    const Frame* f = pool.f + o + 1;
-    uint32_t j = d;  // the key is f[j..d): down to the nearest REPEAT frame
-    for (uint32_t i = d; i-- > 0 && d - i <= kKeyFrames;)
-        if (op_of(g->g.elems[f[i].pos]) == OP_REPEAT) {
-            j = i;
-            break;
-        }
-    if (j == d) return nullptr;
-    const uint32_t kl = d - j;
-    const Frame* key = f + j;
-    CacheEntry* victim = nullptr;  // an unused entry, else the least recently used
-    for (uint32_t e = 0; e < g->cache_entries; ++e) {
-        CacheEntry& c = m->cache[e];
-        if (!c.used) {
-            if (victim == nullptr || victim->used) victim = &c;
-            continue;
-        }
-        if (victim == nullptr || (victim->used && c.stamp < victim->stamp)) victim = &c;
-        if (c.key_len != kl || c.key[0].pos != key[0].pos || (int64_t)key[0].count < c.lo || (int64_t)key[0].count > c.hi)
-            continue;
-        if (std::memcmp(c.key + 1, key + 1, (kl - 1) * sizeof(Frame)) != 0) continue;
-        c.stamp = ++m->stamp;
-        ++m->cache_hits;
-        return &c;
-    }
-    // Compute: the key alone as a one-stack set, walked over the tokens.
+    const uint32_t r = key[0].pos;
+    const uint32_t min = g->g.elems[r + 1] & 0xFFFF, max = g->g.elems[r + 1] >> 16;
+    const bool counting = max != kMaxInf && key[0].count >= min && max - min <= 255;
+    CacheEntry* victim = victim_entry(m);
+    if (victim == nullptr || (only_unused && victim->used)) return nullptr;
     ++m->cache_misses;
     CacheEntry& c = *victim;
     c.used = false;
@@ -383,30 +410,193 @@ CacheEntry* cache_entry(agm_matcher* m, uint32_t o, const uint8_t first[32], Err
     }
     pool.f[at] = Frame{kl, 0};
     std::memcpy(pool.f + at + 1, key, kl * sizeof(Frame));
+    if (counting) pool.f[at + 1].count = 0;  // iterations begun since the key
     pool.top = at + 1 + kl;
     const Set start{at, pool.top, 1, false};
     const size_t words = mask_words(g);
     std::memset(c.accepted, 0, words * 4);
     std::memset(c.uncertain, 0, words * 4);
     Probe probe;
-    pool.probe = &probe;
-    const bool ok = walk_tokens(m, start, first, [&](uint32_t t, bool accepted, bool below) {
-        if (accepted) c.accepted[t >> 5] |= 1u << (t & 31);
-        else if (below) c.uncertain[t >> 5] |= 1u << (t & 31);
+    Counting k;
+    k.repeat = r;
+    k.span = max - min;
+    c.max_need = 0;
+    if (counting) pool.counting = &k;
+    else pool.probe = &probe;
+    const bool ok = walk_tokens(m, start, first, [&](uint32_t t, bool accepted, bool below, const Set* end) {
+        if (accepted) {
+            c.accepted[t >> 5] |= 1u << (t & 31);
+            if (!counting) return;
+            uint32_t need = 255;  // the fewest iterations any of its stacks began
+            for (uint32_t o = end->begin; o < end->end; o += 1 + pool.f[o].pos)
+                if (pool.f[o + 1].count < need) need = pool.f[o + 1].count;
+            c.need[t] = (uint8_t)need;
+            if (need > c.max_need) c.max_need = need;
+            if (below) c.uncertain[t >> 5] |= 1u << (t & 31);  // another way of writing it may leave the key
+        } else if (below) {
+            c.uncertain[t >> 5] |= 1u << (t & 31);
+        }
     }, err);
     pool.probe = nullptr;
+    pool.counting = nullptr;
     pool.top = at;
     if (!ok) {
         *failed = true;
         return nullptr;
     }
     c.used = true;
+    c.counting = counting;
     c.key_len = kl;
     std::memcpy(c.key, key, kl * sizeof(Frame));
-    c.lo = (int64_t)key[0].count + probe.lo;
-    c.hi = (int64_t)key[0].count + probe.hi;
+    c.lo = counting ? (int64_t)min : (int64_t)key[0].count + probe.lo;
+    c.hi = counting ? (int64_t)max : (int64_t)key[0].count + probe.hi;
     c.stamp = ++m->stamp;
     return &c;
+}
+
+// The cache entry for the stack at pool offset o, computed if missing;
+// nullptr when the stack has no key (no REPEAT frame near its top).
+CacheEntry* cache_entry(agm_matcher* m, uint32_t o, const uint8_t first[32], Error* err, bool* failed,
+                        bool only_unused = false) {
+    *failed = false;
+    const Frame* key;
+    uint32_t kl;
+    if (!stack_key(m, o, &key, &kl)) return nullptr;
+    if (CacheEntry* c = find_entry(m, key, kl)) {
+        c->stamp = ++m->stamp;
+        ++m->cache_hits;
+        return c;
+    }
+    return compute_entry(m, key, kl, first, err, failed, only_unused);
+}
+
+// Tokens a walk from the stack at pool offset o starts (those whose first
+// byte its top accepts), and that byte set.
+uint32_t walked_tokens(const agm_matcher* m, uint32_t o, uint8_t first[32]) {
+    const agm_grammar* g = m->grammar;
+    const uint32_t d = m->pool.f[o].pos;
+    terminal_bytes(g, g->g.elems[m->pool.f[o + d].pos], first);
+    uint32_t walked = 0;
+    for (uint32_t b = 0; b < 256; ++b)
+        if ((first[b >> 3] >> (b & 7)) & 1) walked += g->first[b + 1] - g->first[b];
+    return walked;
+}
+
+// Precomputing (agm_matcher_init): from every REPEAT alone, the stacks
+// the first kPrecomputeBytes bytes of an iteration lead through, each
+// stack's entry computed as a mask would need it. A set already visited
+// (bounded counts at or above their min taken as equal: one counting
+// entry serves them all) is not followed again.
+constexpr uint32_t kPrecomputeBytes = 8;    // bytes into an iteration followed
+constexpr uint32_t kPrecomputeSets = 4096;  // sets visited at most: bounds init time
+constexpr uint32_t kSeenSlots = 4096;       // the visited sets' hashes, at the pool's end
+
+struct Precompute {
+    agm_matcher* m;
+    uint32_t* seen;  // [kSeenSlots], 0: free
+    uint32_t sets = 0;
+    bool full = false;  // no unused entry left
+    Error* err;
+};
+
+// Inserts the set's hash; false if it was there.
+bool first_visit(Precompute& p, const Set& s) {
+    const agm_grammar* g = p.m->grammar;
+    const Frame* f = p.m->pool.f;
+    uint32_t h = 2166136261u;
+    for (uint32_t o = s.begin; o < s.end; o += 1 + f[o].pos) {
+        h = (h ^ f[o].pos) * 16777619u;
+        for (uint32_t i = 1; i <= f[o].pos; ++i) {
+            uint32_t count = f[o + i].count;
+            const uint32_t e = g->g.elems[f[o + i].pos];
+            if (op_of(e) == OP_REPEAT && (g->g.elems[f[o + i].pos + 1] >> 16) != kMaxInf &&
+                count >= (g->g.elems[f[o + i].pos + 1] & 0xFFFF))
+                count = 0xFFFFFFFFu;
+            h = (h ^ f[o + i].pos ^ (count << 20) ^ (count >> 12)) * 16777619u;
+        }
+    }
+    if (h == 0) h = 1;
+    for (uint32_t i = 0; i < kSeenSlots; ++i) {
+        uint32_t& slot = p.seen[(h + i) & (kSeenSlots - 1)];
+        if (slot == h) return false;
+        if (slot == 0) {
+            slot = h;
+            return true;
+        }
+    }
+    return false;  // full: treat as visited
+}
+
+bool explore(Precompute& p, const Set& s, uint32_t depth) {
+    agm_matcher* m = p.m;
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    pool.top = s.end;
+    for (uint32_t o = s.begin; o < s.end && !p.full; o += 1 + pool.f[o].pos) {
+        if (pool.f[o].pos == 0) continue;
+        uint8_t first[32];
+        if (walked_tokens(m, o, first) < kCacheMinTokens) continue;
+        const uint32_t misses = (uint32_t)m->cache_misses;
+        bool failed;
+        const Frame* key;
+        uint32_t kl;
+        if (!stack_key(m, o, &key, &kl) || find_entry(m, key, kl) != nullptr) continue;
+        if (compute_entry(m, key, kl, first, p.err, &failed, true) == nullptr) {
+            if (failed) return false;
+            p.full = true;
+        }
+        m->precomputed += (uint32_t)m->cache_misses - misses;
+    }
+    if (depth == kPrecomputeBytes || p.full) return true;
+    // Bytes that every stack top treats alike lead to the same set: one of each.
+    uint64_t sig[256];
+    for (uint32_t b = 0; b < 256; ++b) {
+        sig[b] = 0;
+        uint32_t i = 0;
+        for (uint32_t o = s.begin; o < s.end; o += 1 + pool.f[o].pos, ++i) {
+            const uint32_t d = pool.f[o].pos;
+            if (d > 0 && terminal_accepts(g->g.classes, g->g.elems[pool.f[o + d].pos], (uint8_t)b))
+                sig[b] |= 1ull << (i & 63);
+        }
+    }
+    for (uint32_t b = 0; b < 256 && p.sets < kPrecomputeSets && !p.full; ++b) {
+        if (sig[b] == 0) continue;
+        bool again = false;
+        for (uint32_t a = 0; a < b && !again; ++a) again = sig[a] == sig[b];
+        if (again) continue;
+        Set next;
+        pool.top = s.end;
+        if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, s, (uint8_t)b, &pool, &next, p.err))
+            return false;
+        if (next.n > 0 && first_visit(p, next)) {
+            ++p.sets;
+            if (!explore(p, next, depth + 1)) return false;
+        }
+    }
+    pool.top = s.end;
+    return true;
+}
+
+bool precompute(agm_matcher* m, Error* err) {
+    const agm_grammar* g = m->grammar;
+    Pool& pool = m->pool;
+    const uint32_t seen_frames = kSeenSlots * 4 / sizeof(Frame);
+    if (pool.cap < 4 * seen_frames) return true;  // a pool this small: compute entries as masks need them
+    pool.cap -= seen_frames;
+    Precompute p{m, reinterpret_cast<uint32_t*>(pool.f + pool.cap), 0, false, err};
+    std::memset(p.seen, 0, kSeenSlots * 4);
+    bool ok = true;
+    for (uint32_t r = 0; r < g->g.n_elems && ok && !p.full && p.sets < kPrecomputeSets; ++r) {
+        if (op_of(g->g.elems[r]) != OP_REPEAT) continue;
+        ++r;  // its bounds word is data, not an element
+        pool.top = 0;
+        const Frame f{r - 1, 0};
+        Set s;
+        ok = expand_stack(g->g.elems, g->g.rules, g->limits, &f, 1, &pool, &s, err) && explore(p, s, 0);
+    }
+    pool.cap += seen_frames;
+    pool.top = 0;
+    return ok;
 }
 
 // The mask of the current set: per stack, from its cache entry (plus the
@@ -436,10 +626,7 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
         const uint32_t d = pool.f[o].pos;
         if (d == 0) continue;
         uint8_t first[32];
-        terminal_bytes(g, g->g.elems[pool.f[o + d].pos], first);
-        uint32_t walked = 0;  // tokens a walk from this stack starts
-        for (uint32_t b = 0; b < 256; ++b)
-            if ((first[b >> 3] >> (b & 7)) & 1) walked += g->first[b + 1] - g->first[b];
+        const uint32_t walked = walked_tokens(m, o, first);
         CacheEntry* c = nullptr;
         if (g->cache_entries > 0 && walked >= kCacheMinTokens) {  // a walk of a few tokens is cheaper than an entry
             bool failed;
@@ -447,8 +634,22 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
             if (failed) return false;
         }
         if (c != nullptr) {
+            // A counting entry: room is the iterations the key's REPEAT may still begin.
+            uint32_t room = UINT32_MAX;
+            if (c->counting) {
+                ++m->counting_hits;
+                const uint32_t r = c->key[0].pos;
+                room = (g->g.elems[r + 1] >> 16) - pool.f[o + 1 + d - c->key_len].count;
+            }
             for (size_t w = 0; w < words; ++w) {
-                mask[w] |= c->accepted[w];
+                if (room >= c->max_need) {
+                    mask[w] |= c->accepted[w];
+                } else {
+                    for (uint32_t bits = c->accepted[w]; bits != 0; bits &= bits - 1) {
+                        const uint32_t t = (uint32_t)(w * 32 + (uint32_t)__builtin_ctz(bits));
+                        if (c->need[t] <= room) allow(t);
+                    }
+                }
                 for (uint32_t bits = c->uncertain[w] & ~mask[w]; bits != 0; bits &= bits - 1) {
                     const uint32_t t = (uint32_t)(w * 32 + (uint32_t)__builtin_ctz(bits));
                     bool ok;
@@ -460,7 +661,7 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
         }
         const Set one{o, o + 1 + d, 1, false};
         pool.top = m->cur.end;
-        if (!walk_tokens(m, one, first, [&](uint32_t t, bool accepted, bool) { if (accepted) allow(t); }, err))
+        if (!walk_tokens(m, one, first, [&](uint32_t t, bool accepted, bool, const Set*) { if (accepted) allow(t); }, err))
             return false;
     }
     return true;
@@ -507,6 +708,7 @@ void agm_grammar_options_default(agm_grammar_options* o) {
     o->max_stacks = kDefaultStacks;
     o->max_depth = kDefaultDepth;
     o->mask_cache = kDefaultCache;
+    o->precompute = 1;
 }
 
 agm_status agm_grammar_memory_size(const agm_model* m, const char* text, size_t len, const agm_grammar_options* o,
@@ -570,6 +772,10 @@ agm_status agm_matcher_init(const agm_grammar* g, void* arena, size_t arena_byte
     matcher_layout(g, &b, m);
     m->arena_bytes = (size_t)need;
     Error err;
+    if (g->precompute && g->cache_entries > 0 && !precompute(m, &err)) {
+        m->~agm_matcher();
+        return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
+    }
     if (!initial_set(g->g.elems, g->g.rules, g->root, g->limits, &m->pool, &m->cur, &err)) {
         m->~agm_matcher();
         return agm::report_arg(error, err.msg, AGM_ERR_BUFFER);
@@ -757,6 +963,16 @@ agm_status agm_matcher_forced_tokens(agm_matcher* m, int32_t* tokens, size_t cap
     }
     *n_out = n;
     return AGM_OK;
+}
+
+void agm_matcher_get_stats(const agm_matcher* m, agm_matcher_stats* st) {
+    if (st == nullptr) return;
+    *st = agm_matcher_stats{};
+    if (m == nullptr) return;
+    st->cache_hits = m->cache_hits;
+    st->cache_misses = m->cache_misses;
+    st->precomputed = m->precomputed;
+    for (uint32_t e = 0; e < m->grammar->cache_entries; ++e) st->entries_used += m->cache[e].used ? 1 : 0;
 }
 
 }  // extern "C"

@@ -96,15 +96,21 @@ struct Closure {
                 hd->pos |= kKeep;
                 return;
             case OP_RET:
+                if (d == 1 && pool->counting != nullptr) {  // frame 0 returns: below the key
+                    pool->counting->escaped = true;
+                    return;
+                }
                 add(f, d - 1, nullptr, 0);
                 return;
             case OP_REF: case OP_GROUP: {
                 const uint32_t group = op_of(e) == OP_REF ? rules[arg_of(e)].start : top.pos;
                 const uint32_t next = op_of(e) == OP_REF ? top.pos + 1 : next_pos(el, top.pos);
                 const bool tail = op_of(el[next]) == OP_RET;
-                Frame more[2] = {{next, 0}, {0, 0}};
+                // Counting mode: the frame that takes frame 0's place keeps its count.
+                const uint32_t carried = d == 1 && pool->counting != nullptr ? top.count : 0;
+                Frame more[2] = {{next, carried}, {0, 0}};
                 for (uint32_t q = group + 1; q < next_pos(el, group) && ok; q = next_pos(el, q)) {
-                    more[1] = Frame{q + 1, 0};
+                    more[1] = Frame{q + 1, tail ? carried : 0};
                     // f points into the pool: re-read it after add() (no realloc, but keep it simple)
                     f = pool->f + o + 1;
                     if (tail) add(f, d - 1, more + 1, 1);
@@ -114,6 +120,20 @@ struct Closure {
             }
             case OP_REPEAT: {
                 const uint32_t min = el[top.pos + 1] & 0xFFFF, max = el[top.pos + 1] >> 16;
+                if (d == 1 && pool->counting != nullptr) {
+                    Counting& k = *pool->counting;
+                    if (top.pos != k.repeat) {  // another REPEAT as frame 0: its count would mean something else
+                        k.escaped = true;
+                        return;
+                    }
+                    if (top.count < k.span) {
+                        const Frame more[2] = {{top.pos, top.count + 1}, {top.pos + 2, 0}};
+                        add(f, 0, more, 2);
+                    }
+                    const Frame after{next_pos(el, top.pos), top.count};  // the count is >= min: it may exit
+                    add(pool->f + o + 1, 0, &after, 1);
+                    return;
+                }
                 if (d == 1 && pool->probe != nullptr) record(*pool->probe, top.count, min, max);
                 if (top.count < max) {
                     uint32_t c = top.count + 1;
@@ -178,6 +198,13 @@ bool initial_set(const uint32_t* el, const Rule* rules, uint32_t root, const Lim
     return c.ok && c.finish(out);
 }
 
+bool expand_stack(const uint32_t* el, const Rule* rules, const Limits& lim, const Frame* f, uint32_t n, Pool* pool,
+                  Set* out, Error* err) {
+    Closure c{el, rules, lim, pool, pool->top, err};
+    c.add(f, n, nullptr, 0);
+    return c.ok && c.finish(out);
+}
+
 bool advance_set(const uint32_t* el, const Rule* rules, const uint8_t (*classes)[32], const Limits& lim,
                  const Set& in, uint8_t b, Pool* pool, Set* out, Error* err) {
     Closure c{el, rules, lim, pool, pool->top, err};
@@ -186,7 +213,7 @@ bool advance_set(const uint32_t* el, const Rule* rules, const uint8_t (*classes)
         if (d > 0) {
             const Frame top = pool->f[o + d];
             if (terminal_accepts(classes, el[top.pos], b)) {
-                const Frame next{top.pos + 1, 0};
+                const Frame next{top.pos + 1, d == 1 && pool->counting != nullptr ? top.count : 0};
                 c.add(pool->f + o + 1, d - 1, &next, 1);
             }
         }
