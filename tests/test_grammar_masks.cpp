@@ -214,6 +214,7 @@ TEST_CASE("grammar masks: a GPT-2 byte-level BPE model, every step equals the br
     const int n_walks = under_emulation() ? 1 : 3;
     for (const CacheMode& cm : kModes)
         for (int i = 0; i < 4; ++i) {
+            if (under_emulation() && cm.entries > 0 && !cm.precompute) continue;  // the host covers it
             WalkStats st;
             walks(md.m, kGrammars[i], n_walks, under_emulation() ? 12 : 30, 0, &st, cm.entries, cm.precompute);
             report("bpe 50257", kNames[i], cm.entries, st);

@@ -282,7 +282,9 @@ agm_status agm_session_feed(agm_session* session, const int32_t* tokens, size_t 
  * agm_session_feed), each bit for bit the value the full product gives; the
  * others are -infinity. With a grammar, rows is the mask of the next token
  * (agm_matcher_fill_mask after accepting the tokens fed), and the classifier
- * costs what the grammar allows instead of the whole vocabulary. An
+ * costs what the grammar allows instead of the whole vocabulary; rows
+ * allowing none (before forced tokens) skip the classifier and the last
+ * layer's work beyond the KV entries. An
  * interrupted call is continued with the same tokens and the same mask
  * contents. [in] session, tokens[n], rows [out] error */
 agm_status agm_session_feed_rows(agm_session* session, const int32_t* tokens, size_t n,

@@ -419,7 +419,8 @@ void classify(agm_session* s, const RowMatrix& w, const float* x, const uint32_t
 // before the next (a token's KV entry of a layer is stored before the next
 // token's attention of that layer reads it), then forward_logits if the
 // logits (of the last token) are wanted: a prompt needs them for its last
-// token alone. Every operation on a token is the one it gets alone, in the
+// token alone, and the last layer of the others only for their KV entries
+// (forward_layer's out). Every operation on a token is the one it gets alone, in the
 // same order, so the result does not depend on how a prompt is split. All
 // state between the steps is in the arena (the lanes' x, rope, pos), so the
 // pass can stop between any two steps and continue in a later call.
@@ -436,7 +437,10 @@ void forward_begin(agm_session* s, const int32_t* tokens, uint32_t n) {
     }
 }
 
-void forward_layer(agm_session* s, uint32_t l, uint32_t n) {
+// Lanes [out, n) run the whole layer; lanes [0, out) only store their K and
+// V (the last layer of tokens whose logits nobody reads: what follows needs
+// their KV entries, not their output).
+void forward_layer(agm_session* s, uint32_t l, uint32_t n, uint32_t out) {
     const agm_model* m = s->model;
     const ModelConfig& c = *m->config;
     const uint32_t dim = c.dim, hid = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
@@ -470,15 +474,25 @@ void forward_layer(agm_session* s, uint32_t l, uint32_t n) {
             apply_norm(c.norm_input, xb[b], lanes[b].x, w.attn_norm, dim, c.norm_eps);
             quantize_input(s, lanes[b], xb[b], dim);
         }
-        matmul(s, w.wq, lanes, n, q);
         matmul(s, w.wk, lanes, n, k);
         matmul(s, w.wv, lanes, n, v);
+        if (out < n) matmul(s, w.wq, lanes + out, n - out, q + out);
         for (uint32_t b = 0; b < n; ++b) {
             AGM_REGION(AGM_REGION_ROPE);
-            rope_apply(q[b], c.n_heads, c.head_dim, lanes[b].rope, interleaved);
+            if (b >= out) rope_apply(q[b], c.n_heads, c.head_dim, lanes[b].rope, interleaved);
             rope_apply(k[b], c.n_kv_heads, c.head_dim, lanes[b].rope, interleaved);
             AGM_REGION(AGM_REGION_REST);
             if (compact) kv_store(s, c, l, lanes[b].pos, k[b], v[b]);
+        }
+        if (out == n) return;
+        lanes += out;
+        n -= out;
+        for (uint32_t b = 0; b < n; ++b) {  // the lanes left, from index 0
+            q[b] = q[b + out];
+            xb[b] = xb[b + out];
+            xb2[b] = xb2[b + out];
+            hb[b] = hb[b + out];
+            hb2[b] = hb2[b + out];
         }
         for (uint32_t b = 0; b < n; ++b) {
             attention(s, c, l, lanes[b].pos, q[b], xb[b]);
@@ -511,10 +525,16 @@ void forward_layer(agm_session* s, uint32_t l, uint32_t n) {
     }
 }
 
-void forward_logits(agm_session* s, uint32_t n, const uint32_t* rows) {
+// rows allowing none: every logit -infinity (the last layer did not finish
+// the token: forward_layer's out).
+void forward_logits(agm_session* s, uint32_t n, const uint32_t* rows, bool any_row) {
     const agm_model* m = s->model;
     const ModelConfig& c = *m->config;
     const uint32_t dim = c.dim;
+    if (!any_row) {
+        for (uint32_t r = 0; r < c.vocab_size; ++r) s->logits[r] = -HUGE_VALF;
+        return;
+    }
     float* x = s->lane[n - 1].x;
     apply_norm(c.norm_output, x, x, m->output_norm, dim, c.norm_eps);
     classify(s, m->classifier, x, rows);
@@ -780,6 +800,8 @@ agm_status agm_session_feed_rows(agm_session* s, const int32_t* tokens, size_t n
         s->has_logits = false;
     }
     const uint32_t n_layers = s->model->config->n_layers;
+    bool logits_wanted = rows == nullptr;
+    for (uint32_t w = 0; w < (vocab + 31) / 32 && !logits_wanted; ++w) logits_wanted = rows[w] != 0;
     uint32_t used = 0;  // units of work in this call
     while (s->feed_done < n) {
         if (s->batch == 0) {
@@ -788,16 +810,20 @@ agm_status agm_session_feed_rows(agm_session* s, const int32_t* tokens, size_t n
             s->batch_layer = 0;
             agm::forward_begin(s, tokens + s->feed_done, s->batch);
         }
+        // The last layer runs whole only for the token whose logits are
+        // wanted: the feed's last, unless rows allows none.
+        const bool last_batch = s->feed_done + s->batch == n;
+        const uint32_t out = last_batch && logits_wanted ? s->batch - 1 : s->batch;
         for (; s->batch_layer < n_layers; ++s->batch_layer) {
             const agm_status st = check_stop(s, used);
             if (st != AGM_OK) return stopped(s, st, error);
-            agm::forward_layer(s, s->batch_layer, s->batch);
+            agm::forward_layer(s, s->batch_layer, s->batch, s->batch_layer + 1 == n_layers ? out : 0);
             used += s->batch;
         }
         if (s->feed_done + s->batch == n) {
             const agm_status st = check_stop(s, used);
             if (st != AGM_OK) return stopped(s, st, error);
-            agm::forward_logits(s, s->batch, rows);
+            agm::forward_logits(s, s->batch, rows, logits_wanted);
             ++used;
         }
         s->pos += s->batch;

@@ -10,6 +10,9 @@
 // Masks walk the vocabulary sorted by bytes: consecutive tokens share a
 // prefix (lcp), so the stacks after that prefix are kept per depth and
 // reused; a prefix that fails rejects every token that starts with it.
+// What a stack top allows is cached per key (CacheEntry in grammar.h), and
+// the matcher's init can compute the entries before the first mask
+// (precompute below).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -155,21 +158,29 @@ void build_vocab(agm_grammar* g, const VocabCounts& vc, uint8_t* region) {
     g->bos_drops_space = m->tokenizer.kind() == AGM_TOKENIZER_SPM_BPE;
 }
 
+// A bump allocator over arena[arena_bytes] from its first 8-aligned byte;
+// false (the error says what needs how much) when it is smaller than need.
+bool arena_bump(void* arena, size_t arena_bytes, uint64_t need, const char* what, Bump* b, agm_error* error) {
+    if (arena_bytes < need) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument, "%s: needs an arena of %llu bytes, got %zu", what,
+                     (unsigned long long)need, arena_bytes);
+        agm::report(err, error);
+        return false;
+    }
+    const uintptr_t base = (reinterpret_cast<uintptr_t>(arena) + 7) / 8 * 8;
+    b->base = reinterpret_cast<uint8_t*>(base);
+    b->cap = arena_bytes - (base - reinterpret_cast<uintptr_t>(arena));
+    return true;
+}
+
 agm_status compile(const agm_model* m, const char* text, size_t len, const agm_grammar_options* o, void* arena,
                    size_t arena_bytes, agm_grammar** out, agm_error* error) {
     Error err;
     Layout lay;
     if (!measure(m, text, len, &lay, &err)) return agm::report(err, error);
-    if (arena_bytes < lay.total) {
-        agm::fail_as(&err, ErrorKind::Argument, "grammar: needs an arena of %llu bytes, got %zu",
-                     (unsigned long long)lay.total, arena_bytes);
-        agm::report(err, error);
-        return AGM_ERR_BUFFER;
-    }
-    const uintptr_t base = (reinterpret_cast<uintptr_t>(arena) + 7) / 8 * 8;
     Bump b;
-    b.base = reinterpret_cast<uint8_t*>(base);
-    b.cap = arena_bytes - (base - reinterpret_cast<uintptr_t>(arena));
+    if (!arena_bump(arena, arena_bytes, lay.total, "grammar", &b, error)) return AGM_ERR_BUFFER;
     agm_grammar* g = new (b.take(sizeof(agm_grammar))) agm_grammar();
     g->model = m;
     Parsed& p = g->g;
@@ -203,7 +214,8 @@ size_t pool_frames(const Limits& l) { return (size_t)l.max_stacks * (l.max_depth
 
 size_t mask_words(const agm_grammar* g) { return (g->vocab + 31) / 32; }
 
-// The matcher's arena: agm_matcher | pool | levels | bottom | cache entries | their masks.
+// The matcher's arena: agm_matcher | pool | levels | bottom | cache entries | their masks |
+// their need bytes.
 void matcher_layout(const agm_grammar* g, Bump* b, agm_matcher* m) {
     void* pool = b->take(pool_frames(g->limits) * sizeof(Frame));
     void* levels = b->take((size_t)(g->max_piece + 1) * sizeof(Set));
@@ -756,17 +768,8 @@ agm_status agm_matcher_init(const agm_grammar* g, void* arena, size_t arena_byte
         return agm::report_arg(error, "agm_matcher_init: NULL argument");
     *out = nullptr;
     const uint64_t need = matcher_bytes(g);
-    if (arena_bytes < need) {
-        Error err;
-        agm::fail_as(&err, ErrorKind::Argument, "matcher: needs an arena of %llu bytes, got %zu",
-                     (unsigned long long)need, arena_bytes);
-        agm::report(err, error);
-        return AGM_ERR_BUFFER;
-    }
-    const uintptr_t base = (reinterpret_cast<uintptr_t>(arena) + 7) / 8 * 8;
     Bump b;
-    b.base = reinterpret_cast<uint8_t*>(base);
-    b.cap = arena_bytes - (base - reinterpret_cast<uintptr_t>(arena));
+    if (!arena_bump(arena, arena_bytes, need, "matcher", &b, error)) return AGM_ERR_BUFFER;
     agm_matcher* m = new (b.take(sizeof(agm_matcher))) agm_matcher();
     m->grammar = g;
     matcher_layout(g, &b, m);

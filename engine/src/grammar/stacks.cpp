@@ -10,6 +10,11 @@
 // stack (a nullable item repeated) stops instead of expanding forever;
 // identical stacks from different paths are kept once. Only the stacks
 // with a terminal top (or none) survive the final compaction.
+//
+// In Counting mode (grammar.h; while a counting mask-cache entry is
+// computed) frame 0's count is the iterations its REPEAT has begun, carried
+// by whatever frame takes frame 0's place, and a stack that would leave
+// the key is dropped with `escaped` set.
 #include <cstring>
 
 #include "grammar.h"
