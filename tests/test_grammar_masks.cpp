@@ -208,6 +208,22 @@ TEST_CASE("grammar masks: the bundled SentencePiece model, every step equals the
         }
 }
 
+TEST_CASE("grammar masks: right after BOS, pieces without their leading space") {
+    // Free text from the first byte: most tokens after BOS are spaced pieces
+    // that lose the space (walked apart from the others).
+    Model md;
+    open_bundled(&md);
+    agm_model_info info;
+    agm_model_get_info(md.m, &info);
+    const char* text = "root ::= [a-zA-Z,.]{1,6} [a-zA-Z ,.]{0,40}\n";
+    for (const CacheMode& cm : kModes) {
+        WalkStats st;
+        walks(md.m, text, 8, 4, info.bos_id, &st, cm.entries, cm.precompute);
+        report("spm 512 after BOS", "text", cm.entries, st);
+        CHECK(st.allowed / st.steps > 50);  // wide masks, spaced pieces among them
+    }
+}
+
 TEST_CASE("grammar masks: a GPT-2 byte-level BPE model, every step equals the brute-force check") {
     Model md;
     open_gpt2(&md);

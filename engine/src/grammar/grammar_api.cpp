@@ -292,52 +292,98 @@ void terminal_bytes(const agm_grammar* g, uint32_t e, uint8_t bits[32]) {
         if (terminal_accepts(g->g.classes, e, (uint8_t)c)) bits[c >> 3] |= (uint8_t)(1u << (c & 7));
 }
 
-// Walks the tokens whose first byte is in first[] from the stacks of
-// start (whose end must be the pool's top), sharing the stacks after each
-// common prefix. on(t, accepted, below, end): below is whether a stack
-// emptied (reached below what start holds) or escaped (Counting mode) on
-// the way; end, for an accepted token, the stacks after its last byte.
+// Walks the tokens sorted[lo..hi) from the stacks of start, their bytes
+// from the skip-th on (all of them share their first skip + 1 bytes),
+// sharing the stacks after each common prefix. lv[0] must be start, the
+// pool's top where the first level's successors go. on(t, accepted,
+// below, end): below is whether a stack emptied (reached below what start
+// holds) or escaped (Counting mode) on the way; end, for an accepted
+// token, the stacks after its last byte.
 template <class F>
-bool walk_tokens(agm_matcher* m, const Set& start, const uint8_t first[32], F&& on, Error* err) {
+bool walk_range(agm_matcher* m, uint32_t lo, uint32_t hi, uint32_t skip, uint32_t base, F&& on, Error* err) {
     const agm_grammar* g = m->grammar;
     Pool& pool = m->pool;
     Set* lv = m->levels;
     uint8_t* below = m->bottom;  // below[k]: one of lv[1..k] held an empty stack
-    const uint32_t base = pool.top;  // where the first level's successors go (start may lie below)
-    lv[0] = start;
-    below[0] = 0;
-    for (uint32_t b = 0; b < 256; ++b) {
-        if (g->first[b] == g->first[b + 1] || !((first[b >> 3] >> (b & 7)) & 1)) continue;
-        uint32_t k = 0, failed = 0;  // levels valid on the current path; depth of the last failure
-        for (uint32_t i = g->first[b]; i < g->first[b + 1]; ++i) {
-            const uint32_t t = g->sorted[i];
-            const uint8_t* p = g->pieces + g->piece_off[t];
-            const uint32_t n = g->piece_off[t + 1] - g->piece_off[t];
-            const uint32_t common = i == g->first[b] ? 0 : g->lcp[i];
-            if (failed != 0 && common >= failed) {  // starts with the prefix that failed
-                on(t, false, below[failed] != 0, nullptr);
-                continue;
-            }
-            failed = 0;
-            if (k > common) k = common;
-            pool.top = k == 0 ? base : lv[k].end;
-            while (k < n) {
-                if (pool.counting != nullptr) pool.counting->escaped = false;
-                if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, lv[k], p[k], &pool, &lv[k + 1], err))
-                    return false;
-                const bool escaped = pool.counting != nullptr && pool.counting->escaped;
-                below[k + 1] = (uint8_t)(below[k] | (lv[k + 1].complete || escaped ? 1 : 0));
-                if (lv[k + 1].n == 0) {
-                    failed = k + 1;
-                    break;
-                }
-                ++k;
-            }
-            if (failed != 0) on(t, false, below[failed] != 0, nullptr);
-            else on(t, true, below[n] != 0, &lv[n]);
+    uint32_t k = 0, failed = 0;  // levels valid on the current path; depth of the last failure
+    for (uint32_t i = lo; i < hi; ++i) {
+        const uint32_t t = g->sorted[i];
+        const uint8_t* p = g->pieces + g->piece_off[t] + skip;
+        const uint32_t n = g->piece_off[t + 1] - g->piece_off[t] - skip;
+        const uint32_t common = i == lo ? 0 : g->lcp[i] - skip;
+        if (failed != 0 && common >= failed) {  // starts with the prefix that failed
+            on(t, false, below[failed] != 0, nullptr);
+            continue;
         }
+        failed = 0;
+        if (k > common) k = common;
+        pool.top = k == 0 ? base : lv[k].end;
+        while (k < n) {
+            if (pool.counting != nullptr) pool.counting->escaped = false;
+            if (!advance_set(g->g.elems, g->g.rules, g->g.classes, g->limits, lv[k], p[k], &pool, &lv[k + 1], err))
+                return false;
+            const bool escaped = pool.counting != nullptr && pool.counting->escaped;
+            below[k + 1] = (uint8_t)(below[k] | (lv[k + 1].complete || escaped ? 1 : 0));
+            if (lv[k + 1].n == 0) {
+                failed = k + 1;
+                break;
+            }
+            ++k;
+        }
+        if (failed != 0) on(t, false, below[failed] != 0, nullptr);
+        else on(t, true, below[n] != 0, &lv[n]);
     }
     pool.top = base;
+    return true;
+}
+
+// Walks the tokens whose first byte is in first[] from the stacks of
+// start (whose end must be the pool's top): walk_range over each byte's
+// tokens.
+template <class F>
+bool walk_tokens(agm_matcher* m, const Set& start, const uint8_t first[32], F&& on, Error* err) {
+    const agm_grammar* g = m->grammar;
+    const uint32_t base = m->pool.top;  // start may lie below
+    m->levels[0] = start;
+    m->bottom[0] = 0;
+    for (uint32_t b = 0; b < 256; ++b) {
+        if (g->first[b] == g->first[b + 1] || !((first[b >> 3] >> (b & 7)) & 1)) continue;
+        if (!walk_range(m, g->first[b], g->first[b + 1], 0, base, on, err)) return false;
+    }
+    return true;
+}
+
+// After BOS a SentencePiece piece loses its leading space: the tokens that
+// start with one, walked on their bytes after it (those whose second byte
+// is in first[]), from the stack at o alone.
+template <class F>
+bool walk_after_bos(agm_matcher* m, uint32_t o, const uint8_t first[32], F&& on, Error* err) {
+    const agm_grammar* g = m->grammar;
+    const uint32_t base = m->pool.top;
+    m->levels[0] = Set{o, o + 1 + m->pool.f[o].pos, 1, false};
+    m->bottom[0] = 0;
+    auto second = [&](uint32_t i) {  // the token's byte after the space (-1: it has none)
+        const uint32_t t = g->sorted[i];
+        return g->piece_off[t + 1] - g->piece_off[t] < 2 ? -1 : (int)g->pieces[g->piece_off[t] + 1];
+    };
+    for (uint32_t b = 0; b < 256; ++b) {
+        if (!((first[b >> 3] >> (b & 7)) & 1)) continue;
+        // The space tokens are sorted by their second byte: its range by binary search.
+        uint32_t lo = g->first[' '], hi = g->first[' ' + 1];
+        while (lo < hi) {
+            const uint32_t mid = lo + (hi - lo) / 2;
+            if (second(mid) < (int)b) lo = mid + 1;
+            else hi = mid;
+        }
+        uint32_t end = lo;
+        hi = g->first[' ' + 1];
+        while (end < hi) {
+            const uint32_t mid = end + (hi - end) / 2;
+            if (second(mid) <= (int)b) end = mid + 1;
+            else hi = mid;
+        }
+        if (lo < end && !walk_range(m, lo, end, 1, base, on, err)) return false;
+    }
     return true;
 }
 
@@ -621,24 +667,21 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
     auto allow = [&](uint32_t t) { mask[t >> 5] |= 1u << (t & 31); };
     if (m->cur.complete && g->eos >= 0) allow((uint32_t)g->eos);
     pool.top = m->cur.end;
-    if (g->bos_drops_space && m->prev >= 0 && m->prev == g->bos) {
-        // After BOS the pieces differ from the sorted ones: each token alone.
-        for (uint32_t i = 0; i < g->n_sorted; ++i) {
-            uint32_t n;
-            const uint8_t* p = token_bytes(m, (int32_t)g->sorted[i], &n);
-            Set s;
-            size_t bad;
-            if (n == 0) continue;
-            if (!walk(m, p, n, &s, &bad, err)) return false;
-            if (bad == SIZE_MAX) allow(g->sorted[i]);
-        }
-        return true;
-    }
+    // After BOS a SentencePiece piece loses its leading space: the tokens
+    // with one are walked apart (walk_after_bos), the others as usual.
+    const bool after_bos = g->bos_drops_space && m->prev >= 0 && m->prev == g->bos;
+    auto spaced = [&](uint32_t t) { return g->piece_off[t + 1] > g->piece_off[t] && g->pieces[g->piece_off[t]] == ' '; };
     for (uint32_t o = m->cur.begin; o < m->cur.end; o += 1 + pool.f[o].pos) {
         const uint32_t d = pool.f[o].pos;
         if (d == 0) continue;
         uint8_t first[32];
         const uint32_t walked = walked_tokens(m, o, first);
+        if (after_bos) {
+            pool.top = m->cur.end;
+            if (!walk_after_bos(m, o, first, [&](uint32_t t, bool accepted, bool, const Set*) { if (accepted) allow(t); },
+                                err))
+                return false;
+        }
         CacheEntry* c = nullptr;
         if (g->cache_entries > 0 && walked >= kCacheMinTokens) {  // a walk of a few tokens is cheaper than an entry
             bool failed;
@@ -654,16 +697,17 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
                 room = (g->g.elems[r + 1] >> 16) - pool.f[o + 1 + d - c->key_len].count;
             }
             for (size_t w = 0; w < words; ++w) {
-                if (room >= c->max_need) {
+                if (room >= c->max_need && !after_bos) {
                     mask[w] |= c->accepted[w];
                 } else {
                     for (uint32_t bits = c->accepted[w]; bits != 0; bits &= bits - 1) {
                         const uint32_t t = (uint32_t)(w * 32 + (uint32_t)__builtin_ctz(bits));
-                        if (c->need[t] <= room) allow(t);
+                        if (c->need[t] <= room && !(after_bos && spaced(t))) allow(t);
                     }
                 }
                 for (uint32_t bits = c->uncertain[w] & ~mask[w]; bits != 0; bits &= bits - 1) {
                     const uint32_t t = (uint32_t)(w * 32 + (uint32_t)__builtin_ctz(bits));
+                    if (after_bos && spaced(t)) continue;
                     bool ok;
                     if (!stack_accepts(m, o, t, &ok, err)) return false;
                     if (ok) allow(t);
@@ -673,6 +717,7 @@ bool fill(agm_matcher* m, uint32_t* mask, Error* err) {
         }
         const Set one{o, o + 1 + d, 1, false};
         pool.top = m->cur.end;
+        if (after_bos) first[' ' >> 3] &= (uint8_t)~(1u << (' ' & 7));  // walked above
         if (!walk_tokens(m, one, first, [&](uint32_t t, bool accepted, bool, const Set*) { if (accepted) allow(t); }, err))
             return false;
     }
