@@ -405,3 +405,46 @@ TEST_CASE("heap calls: the sampling controls and stop strings make none") {
         CHECK(picked[i] != 3);
     }
 }
+
+TEST_CASE("heap calls: snapshots (save, load, their tokens, truncate, a refused load) make none") {
+    std::vector<uint8_t> bytes;
+    REQUIRE(agm_test::read_file(agm_test::bundled_model(), &bytes));
+    Aligned buf(bytes);
+    agm_model* m = nullptr;
+    agm_error e;
+    REQUIRE(agm_model_open_memory(buf.p, bytes.size(), nullptr, &m, &e) == AGM_OK);
+    agm_session_options so;
+    agm_session_options_default(&so);
+    so.n_ctx = 128;
+    so.kv_type = AGM_KV_Q8;
+    agm_session *a = nullptr, *b = nullptr;
+    REQUIRE(agm_session_create(m, &so, &a, &e) == AGM_OK);
+    REQUIRE(agm_session_create(m, &so, &b, &e) == AGM_OK);
+    std::vector<uint8_t> snap(1 << 20);
+    std::vector<int32_t> toks(128);
+    int32_t ids[64];
+    size_t n_ids = 0, written = 0, n_toks = 0;
+    const char* prompt = "Once upon a time, there was a little girl";
+    start();
+    agm_status st = agm_tokenize(m, prompt, std::strlen(prompt), 1, ids, 64, &n_ids, &e);
+    if (st == AGM_OK) st = agm_session_feed(a, ids, n_ids, &e);
+    if (st == AGM_OK) st = agm_session_save(a, snap.data(), snap.size(), &written, &e);
+    if (st == AGM_OK) st = agm_session_load(b, snap.data(), written, &e);
+    if (st == AGM_OK) st = agm_snapshot_tokens(m, snap.data(), written, toks.data(), toks.size(), &n_toks, &e);
+    if (st == AGM_OK) st = agm_session_truncate(b, 3, &e);
+    if (st == AGM_OK) st = agm_session_feed(b, ids + 3, n_ids - 3, &e);
+    snap[100] ^= 1;
+    const agm_status refused = agm_session_load(b, snap.data(), written, &e);
+    const long calls = stop();
+    REQUIRE_MESSAGE(st == AGM_OK, e.message);
+    CHECK(refused != AGM_OK);
+    CHECK(n_toks == n_ids);
+    agm_model_info info;
+    agm_model_get_info(m, &info);
+    CHECK(std::memcmp(agm_session_logits(a), agm_session_logits(b), info.vocab_size * sizeof(float)) == 0);
+    MESSAGE("heap calls with snapshots (feed, save, load, tokens, truncate, refeed, a refused load): " << calls);
+    CHECK(calls == 0);
+    agm_session_free(a);
+    agm_session_free(b);
+    agm_model_close(m);
+}

@@ -3,7 +3,7 @@
 //   agmodel-run [-m model] [-p prompt] [-n steps] [-c ctx] [--temp T] [--top-k K]
 //               [--top-p P] [--seed S] [--kv f32|f16|q8]
 //               [--grammar FILE | --json-schema FILE | --json] [--no-jump-forward]
-//               [--no-sparse-classifier] [--stats]
+//               [--no-sparse-classifier] [--stats] [-f FILE] [--prompt-cache FILE]
 //
 // -n counts positions, the prompt's tokens included (llama2.c's "steps"),
 // so `-n 256` reproduces the reference's 256-step generations. Generation
@@ -21,7 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "agm/file_io.h"
 #include "agm/json_schema.h"
+#include "agm/model_writer.h"
 #include "agmodel.h"
 #include "tool_util.h"
 
@@ -39,8 +41,12 @@ void usage(FILE* f) {
         "                   [--stop S]...\n"
         "                   [--grammar FILE | --json-schema FILE | --json]\n"
         "                   [--no-jump-forward] [--no-sparse-classifier] [--stats]\n"
+        "                   [-f FILE] [--prompt-cache FILE]\n"
         "  -m FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
         "  -p TEXT     prompt (default: empty)\n"
+        "  -f FILE     the prompt from a file (-: standard input)\n"
+        "  --prompt-cache FILE  restore the session from FILE where its tokens begin the\n"
+        "                   prompt (then feed only the rest), save it there after the prompt\n"
         "  -n N        positions to run, prompt included (default 256; at most the context)\n"
         "  -c N        context length of the session (default: the model's)\n"
         "  --temp T    temperature; 0 = greedy (default 0)\n"
@@ -116,6 +122,89 @@ bool read_small_file(const char* path, std::vector<uint8_t>* out) {
     std::fclose(f);
     return ok;
 }
+
+// The prompt of -f: a file's bytes, or standard input's ("-"), at most 16 MB.
+bool read_prompt(const std::string& path, std::string* out) {
+    FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        std::fprintf(stderr, "agmodel-run: -f %s: %s\n", path.c_str(), std::strerror(errno));
+        return false;
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out->size() <= (16u << 20)) out->append(buf, n);
+    const bool bad = std::ferror(f) != 0, big = out->size() > (16u << 20);
+    if (f != stdin) std::fclose(f);
+    if (bad || big) {
+        std::fprintf(stderr, "agmodel-run: -f %s: %s\n", path.c_str(), big ? "larger than 16 MB" : "read error");
+        return false;
+    }
+    return true;
+}
+
+// --prompt-cache, llama.cpp's semantics: a snapshot whose tokens begin the
+// prompt restores that prefix (all but the prompt's last token at most: its
+// logits are not in a snapshot), the rest is fed; after the prompt the state
+// is saved back unless the file held exactly it. The file is replaced
+// atomically (a temporary file renamed over it), so a crash or a full disk
+// leaves the old cache or none, never half of one; a cache that does not
+// fit (another model, damaged) is reported and recomputed.
+struct PromptCache {
+    size_t restored = 0;
+    uint64_t read = 0, written = 0;
+    std::vector<int32_t> tokens;  // the cache's (empty: none)
+
+    void restore(const agm_model* model, agm_session* s, const std::string& path, const int32_t* ids, size_t n) {
+        std::vector<uint8_t> bytes;
+        agm::Error ferr;
+        FILE* probe = std::fopen(path.c_str(), "rb");
+        if (probe == nullptr) return;  // no cache yet
+        std::fclose(probe);
+        if (!agm::read_whole_file(path, &bytes, &ferr)) {
+            std::fprintf(stderr, "agmodel-run: --prompt-cache %s: %s; recomputing\n", path.c_str(), ferr.msg);
+            return;
+        }
+        read = bytes.size();
+        agm_error e;
+        size_t held = 0;
+        tokens.resize(agm_session_context(s));
+        agm_status st = agm_snapshot_tokens(model, bytes.data(), bytes.size(), tokens.data(), tokens.size(), &held, &e);
+        if (st != AGM_OK) {
+            std::fprintf(stderr, "agmodel-run: --prompt-cache %s: %s; recomputing\n", path.c_str(),
+                         st == AGM_ERR_BUFFER ? "longer than this context" : e.message);
+            tokens.clear();
+            return;
+        }
+        tokens.resize(held);
+        size_t common = 0;
+        while (common < held && common < n && tokens[common] == ids[common]) ++common;
+        const size_t r = common < n ? common : n - 1;
+        if (r == 0) return;
+        st = agm_session_load(s, bytes.data(), bytes.size(), &e);
+        if (st == AGM_OK) st = agm_session_truncate(s, (uint32_t)r, &e);
+        if (st != AGM_OK) {
+            std::fprintf(stderr, "agmodel-run: --prompt-cache %s: %s; recomputing\n", path.c_str(), e.message);
+            agm_session_reset(s);
+            return;
+        }
+        restored = r;
+    }
+
+    void save(agm_session* s, const std::string& path, size_t n) {
+        if (tokens.size() == n && std::memcmp(tokens.data(), agm_session_tokens(s), n * 4) == 0) return;  // as it was
+        std::vector<uint8_t> bytes(agm_session_state_size(s));
+        size_t w = 0;
+        agm_error e;
+        agm::Error ferr;
+        if (agm_session_save(s, bytes.data(), bytes.size(), &w, &e) != AGM_OK) {
+            std::fprintf(stderr, "agmodel-run: --prompt-cache %s: %s; not saved\n", path.c_str(), e.message);
+        } else if (!agm::write_file_atomic(path, bytes.data(), w, &ferr)) {
+            std::fprintf(stderr, "agmodel-run: --prompt-cache: %s\n", ferr.msg);
+        } else {
+            written = w;
+        }
+    }
+};
 
 // Constrained generation: the output follows the matcher's grammar. Each
 // step feeds the forced text at once (jump-forward) or samples among the
@@ -223,7 +312,7 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string model_path, prompt, grammar_path, schema_path;
+    std::string model_path, prompt, grammar_path, schema_path, prompt_file, cache_path;
     bool any_json = false;
     bool jump_forward = true, sparse = true;
     long long steps = 256, n_ctx = 0, top_k = 0, seed = 42;
@@ -249,6 +338,8 @@ int main(int argc, char** argv) {
         const char* v = argv[++i];
         if (a == "-m") model_path = v;
         else if (a == "-p") prompt = v;
+        else if (a == "-f") prompt_file = v;
+        else if (a == "--prompt-cache") cache_path = v;
         else if (a == "--grammar") grammar_path = v;
         else if (a == "--json-schema") schema_path = v;
         else if (a == "-n") { if (!agm::parse_long(v, 1, 1 << 30, &steps)) return bad("must be a positive integer"); }
@@ -293,6 +384,14 @@ int main(int argc, char** argv) {
     if ((!grammar_path.empty()) + (!schema_path.empty()) + any_json > 1) {
         std::fprintf(stderr, "agmodel-run: --grammar, --json-schema and --json exclude each other\n");
         return 2;
+    }
+
+    if (!prompt_file.empty()) {
+        if (!prompt.empty()) {
+            std::fprintf(stderr, "agmodel-run: -p and -f exclude each other\n");
+            return 2;
+        }
+        if (!read_prompt(prompt_file, &prompt)) return 1;
     }
 
     agm_error e;
@@ -434,7 +533,10 @@ int main(int argc, char** argv) {
     // prints it, piece by piece after BOS.
     const size_t n_feed = n_prompt < (size_t)steps ? n_prompt : (size_t)steps;
     const double t_prompt = now_s();
-    st = agm_session_feed(session, ids.data(), n_feed, &e);
+    PromptCache cache;
+    if (!cache_path.empty()) cache.restore(model, session, cache_path, ids.data(), n_feed);
+    st = agm_session_feed(session, ids.data() + cache.restored, n_feed - cache.restored, &e);
+    if (st == AGM_OK && !cache_path.empty()) cache.save(session, cache_path, n_feed);
     const double prompt_s = now_s() - t_prompt;
     if (st != AGM_OK) {
         agm_session_free(session);
@@ -510,6 +612,10 @@ int main(int argc, char** argv) {
                      generated ? gen_s * 1e3 / generated : 0.0, (unsigned long long)info.file_bytes,
                      work, agm_session_memory_used(session), ctx,
                      (unsigned long long)info.model_bytes);
+        if (!cache_path.empty())
+            std::fprintf(stderr, "stats: prompt cache: %zu of %zu prompt tokens restored (%llu bytes read, %llu bytes "
+                         "written)\n", cache.restored, n_feed, (unsigned long long)cache.read,
+                         (unsigned long long)cache.written);
         if (matcher != nullptr)
             std::fprintf(stderr, "stats: grammar %.3f ms per token (masks and matching), %zu of %zu tokens forced "
                          "(jump-forward %s, sparse classifier %s)\n",

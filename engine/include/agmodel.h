@@ -298,6 +298,46 @@ uint32_t agm_session_position(const agm_session* session);
 
 uint32_t agm_session_context(const agm_session* session);
 
+/* Snapshots: what a session needs to go on from its position (the KV rows
+ * of positions 0..position-1 and the token ids fed there), in the layout of
+ * docs/format.md ("Session snapshots"): versioned, CRC-checked, bound to the
+ * model file and the KV type. A long fixed prompt is fed once, saved, and
+ * later loaded instead of fed again (agmodel-run --prompt-cache). No heap:
+ * the caller owns the buffers; load reads the snapshot in place (it may be
+ * in flash). Logits are not part of it: after load (and truncate) feed at
+ * least one token before sampling. */
+
+/* The token ids fed at positions 0..position-1 ([agm_session_position]). */
+const int32_t* agm_session_tokens(const agm_session* session);
+
+/* Bytes agm_session_save() writes for the session as it is now. */
+size_t agm_session_state_size(const agm_session* session);
+
+/* Writes the snapshot into buf[cap] (any alignment); *written = its size.
+ * AGM_ERR_BUFFER if cap is smaller (nothing written); AGM_ERR_ARGUMENT
+ * while an interrupted feed is pending. [in] session [out] buf, written, error */
+agm_status agm_session_save(const agm_session* session, void* buf, size_t cap, size_t* written,
+                            agm_error* error);
+
+/* Replaces the session's state with the snapshot bytes[n] (any alignment).
+ * It must come from a session of the same model file (its checksum and
+ * shapes) with the same KV type, and fit this session's context. Any
+ * failure (damaged, truncated, another model, another KV type, too long)
+ * says why and leaves the session as it was. [in] bytes [out] error */
+agm_status agm_session_load(agm_session* session, const void* bytes, size_t n, agm_error* error);
+
+/* The tokens a snapshot holds, copied into tokens[cap] (*n_tokens: how many
+ * it holds; AGM_ERR_BUFFER, with *n_tokens set, if cap is smaller), after
+ * the same checks as load (the model's): to find the common prefix of a
+ * cached prompt before loading it. */
+agm_status agm_snapshot_tokens(const agm_model* model, const void* bytes, size_t n, int32_t* tokens, size_t cap,
+                               size_t* n_tokens, agm_error* error);
+
+/* Keeps positions 0..n-1 and forgets the rest (n <= position): a prompt
+ * that shares only a prefix with what was fed goes on from there. No
+ * logits afterwards. [in] n [out] error */
+agm_status agm_session_truncate(agm_session* session, uint32_t n, agm_error* error);
+
 /* Bytes of the session's arena (its whole working memory): what
  * agm_session_memory_size() gave for its options. */
 size_t agm_session_memory_used(const agm_session* session);

@@ -16,6 +16,10 @@
 #include "ops.h"
 #include "perf_regions.h"
 #include "sampler.h"
+#include "session.h"
+
+using agm::kLanes;
+using agm::Layout;
 
 namespace {
 
@@ -39,19 +43,6 @@ uint32_t padded_cols(uint32_t cols) {
 // Offsets of every buffer in the arena, computed once from the config, in
 // 64-bit arithmetic: on a 32-bit target a large context must be refused, not
 // wrap around (the config's limits keep every product below 2^62).
-// Tokens a feed runs through the model together (engine/kernels: the
-// two-vector tl5 product reads each weight once for both).
-constexpr uint32_t kLanes = 2;
-
-struct Layout {
-    // per lane: residual, branch buffers, query, RoPE table, int8 input,
-    // int32 sums, compact-cache k and v
-    uint64_t x[kLanes], xb[kLanes], xb2[kLanes], hb[kLanes], hb2[kLanes], q[kLanes], rope[kLanes];
-    uint64_t qa[kLanes], acc[kLanes], kf[kLanes], vf[kLanes];
-    uint64_t att, logits, table, kvrow;
-    uint64_t kcache, vcache, kscale, vscale, cpairs, probs, total;
-};
-
 // Bytes of one cached value (q8: without its block's scale).
 uint64_t kv_value_bytes(uint32_t kv_type) {
     return kv_type == AGM_KV_F16 ? 2 : kv_type == AGM_KV_Q8 ? 1 : 4;
@@ -107,58 +98,14 @@ Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
     const uint64_t nb = q4_classifier ? m->classifier.n_blocks : 0;
     l.cpairs = take(nb ? (nb * agm::kQ4PairWords + agm::kQ4PairPad) * 4 : 0);  // [blocks][17] pairs, sums; pad
     l.probs = take(agm::sampler_scratch_bytes(c.vocab_size));  // sampler scratch
+    l.tokens = take((uint64_t)n_ctx * 4);                 // [n_ctx] int32 ids fed
     l.total = at;
     return l;
 }
 
 }  // namespace
 
-namespace agm {
 
-// One token's buffers in a forward pass (a feed runs up to kLanes tokens
-// through each layer together).
-struct Lane {
-    float *x, *xb, *xb2, *hb, *hb2, *q, *rope;
-    float *kf, *vf;  // compact cache only: new k, v [kv_dim]
-    int8_t* qa;      // the current matrix input, quantised
-    float sa;        // its scale
-    int32_t* acc;    // integer sums of a product
-    uint32_t pos;    // the token's position
-};
-
-}  // namespace agm
-
-struct agm_session {
-    const agm_model* model = nullptr;
-    const agm::KernelSet* kernels = nullptr;
-    uint32_t n_ctx = 0;
-    uint32_t kv_type = AGM_KV_F32;
-    uint32_t pos = 0;
-    bool has_logits = false;
-    Layout layout{};
-    uint8_t* arena = nullptr;
-    agm::Lane lane[kLanes];
-    float *att, *logits;
-    float* kvrow;              // compact cache only: a row read back [head_dim]
-    uint8_t *kcache, *vcache;  // [layer, n_ctx, kv_dim] of kv_type
-    float *kscale, *vscale;    // q8 only: [layer, n_ctx, n_kv_heads]
-    uint32_t* cpairs;          // q4_b32 classifier only: [blocks][17]
-    int16_t* table;            // tl5 sums of lane 0's qa (when table_ready)
-    uint32_t* table2;          // the same memory: tl5 sum pairs of lanes 0 and 1 (when table2_ready)
-    bool table_ready = false, table2_ready = false;
-    void* probs;
-    agm_control control{nullptr, 0};
-    // A feed interrupted by the control (feed_active): its length and a
-    // signature of its tokens (a repeated call must match), the tokens
-    // done, and the batch in flight: its lanes (0: none) and next layer
-    // (n_layers: the classifier).
-    bool feed_active = false;
-    size_t feed_n = 0, feed_done = 0;
-    uint32_t feed_sig = 0;
-    uint32_t batch = 0, batch_layer = 0;
-    size_t arena_bytes = 0;      // agm_session_memory_size() for its options
-    void* owned_block = nullptr; // agm_session_create(): free on agm_session_free
-};
 
 namespace agm {
 namespace {
@@ -430,6 +377,7 @@ void forward_begin(agm_session* s, const int32_t* tokens, uint32_t n) {
     Lane* lanes = s->lane;
     for (uint32_t b = 0; b < n; ++b) {
         lanes[b].pos = s->pos + b;
+        s->tokens[s->pos + b] = tokens[b];
         embedding_row(m->embedding, (uint32_t)tokens[b], lanes[b].x);
         AGM_REGION(AGM_REGION_ROPE);
         rope_table(lanes[b].rope, lanes[b].pos, c.head_dim, c.rope_theta);
@@ -697,6 +645,7 @@ agm_status agm_session_init(const agm_model* m, const agm_session_options* o, vo
     s->vscale = reinterpret_cast<float*>(a + l.vscale);
     s->cpairs = reinterpret_cast<uint32_t*>(a + l.cpairs);
     s->probs = a + l.probs;
+    s->tokens = reinterpret_cast<int32_t*>(a + l.tokens);
     *out = s;
     return AGM_OK;
 }
