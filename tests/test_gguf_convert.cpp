@@ -19,6 +19,7 @@
 #include "gguf_writer.h"
 #include "ref_model.h"
 #include "run_tool.h"
+#include "snapshot_check.h"
 #include "test_util.h"
 
 using namespace agm_test;
@@ -154,6 +155,8 @@ TEST_CASE("GGUF: every architecture and tensor type converts and runs as the ref
         INFO(r.error);
         REQUIRE(r.opened);
         CHECK(r.first_mismatch == 64);
+        // Session snapshots of the converted model: restored equals recomputed.
+        agm_test::check_restore_image(file, {1, 17, 42, 99, 7, 3}, {5, 64});
         CHECK(r.distinct >= 8);
         CHECK(r.max_logit_diff <= 1e-4f * std::fmax(1.0f, r.max_logit_abs));
         // Ternary matrices never grow: tl5_r4 is 1.6 bits a weight (plus padding to 5 columns).

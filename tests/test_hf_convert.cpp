@@ -19,6 +19,7 @@
 #include "ggml_encode.h"
 #include "ref_model.h"
 #include "run_tool.h"
+#include "snapshot_check.h"
 #include "safetensors_writer.h"
 #include "test_util.h"
 
@@ -280,6 +281,8 @@ TEST_CASE("Hugging Face: every architecture and storage converts and runs as the
         INFO(r.error);
         REQUIRE(r.opened);
         CHECK(r.first_mismatch == 64);
+        // Session snapshots of the converted model: restored equals recomputed.
+        agm_test::check_restore_image(file, {3, 14, 15, 92, 6, 5}, {35, 8});
         CHECK(r.distinct >= 8);
         CHECK(r.max_logit_diff <= 1e-4f * std::fmax(1.0f, r.max_logit_abs));
         CHECK(rep.output_file <= rep.input_ternary + rep.output_other);

@@ -13,9 +13,16 @@
 #include "agmodel.h"
 #include "doctest.h"
 #include "gpt2_model.h"
+#include "snapshot_check.h"
 #include "test_util.h"
 
 namespace {
+
+using agm_test::feed;
+using agm_test::same_logits;
+using agm_test::save;
+using agm_test::Sess;
+using agm_test::vocab;
 
 struct Opened {
     agm_model* m = nullptr;
@@ -24,19 +31,6 @@ struct Opened {
         REQUIRE_MESSAGE(agm_model_open_file(agm_test::bundled_model().c_str(), nullptr, &m, &e) == AGM_OK, e.message);
     }
     ~Opened() { agm_model_close(m); }
-};
-
-struct Sess {
-    agm_session* s = nullptr;
-    Sess(const agm_model* m, uint32_t kv, uint32_t n_ctx) {
-        agm_session_options o;
-        agm_session_options_default(&o);
-        o.n_ctx = n_ctx;
-        o.kv_type = kv;
-        agm_error e;
-        REQUIRE_MESSAGE(agm_session_create(m, &o, &s, &e) == AGM_OK, e.message);
-    }
-    ~Sess() { agm_session_free(s); }
 };
 
 std::vector<int32_t> ids_of(const agm_model* m, const char* text) {
@@ -48,89 +42,15 @@ std::vector<int32_t> ids_of(const agm_model* m, const char* text) {
     return ids;
 }
 
-void feed(agm_session* s, const std::vector<int32_t>& ids) {
-    agm_error e;
-    REQUIRE_MESSAGE(agm_session_feed(s, ids.data(), ids.size(), &e) == AGM_OK, e.message);
-}
-
-std::vector<uint8_t> save(agm_session* s) {
-    std::vector<uint8_t> buf(agm_session_state_size(s));
-    size_t written = 0;
-    agm_error e;
-    REQUIRE_MESSAGE(agm_session_save(s, buf.data(), buf.size(), &written, &e) == AGM_OK, e.message);
-    REQUIRE(written == buf.size());
-    return buf;
-}
-
-uint32_t vocab(const agm_model* m) {
-    agm_model_info info;
-    agm_model_get_info(m, &info);
-    return info.vocab_size;
-}
-
-// n tokens sampled (temperature 0.8, a fixed seed) after the session's state.
-std::vector<int32_t> continue_with(const agm_model* m, agm_session* s, int n) {
-    agm_sampler_params so;
-    agm_sampler_params_default(&so);
-    so.temperature = 0.8f;
-    so.seed = 7;
-    agm_sampler sp;
-    agm_sampler_init(&sp, &so);
-    std::vector<int32_t> out;
-    agm_error e;
-    for (int i = 0; i < n; ++i) {
-        int32_t t;
-        REQUIRE(agm_session_sample(s, &sp, &t, &e) == AGM_OK);
-        out.push_back(t);
-        REQUIRE(agm_session_feed(s, &t, 1, &e) == AGM_OK);
-    }
-    (void)m;
-    return out;
-}
-
-bool same_logits(const agm_model* m, agm_session* a, agm_session* b) {
-    return std::memcmp(agm_session_logits(a), agm_session_logits(b), vocab(m) * sizeof(float)) == 0;
-}
-
 const char* kPrefix = "Once upon a time, there was a little girl named Lily. She loved to play";
-const char* kKvNames[] = {"f32", "f16", "q8"};
 
 }  // namespace
-
-// Feeds prefix, saves, loads into a fresh session of the same and of a
-// longer context, feeds rest: the logits and the next 24 seeded samples
-// must be those of a session that never stopped.
-void check_restore(const agm_model* m, const std::vector<int32_t>& prefix, const std::vector<int32_t>& rest) {
-    for (uint32_t kv : {(uint32_t)AGM_KV_F32, (uint32_t)AGM_KV_F16, (uint32_t)AGM_KV_Q8}) {
-        INFO("kv " << kKvNames[kv]);
-        Sess ref(m, kv, 128);
-        feed(ref.s, prefix);
-        const std::vector<uint8_t> snap = save(ref.s);
-        CHECK(std::memcmp(agm_session_tokens(ref.s), prefix.data(), prefix.size() * 4) == 0);
-        feed(ref.s, rest);
-        for (uint32_t n_ctx : {128u, 512u}) {
-            INFO("context " << n_ctx);
-            Sess got(m, kv, n_ctx);
-            agm_error e;
-            REQUIRE_MESSAGE(agm_session_load(got.s, snap.data(), snap.size(), &e) == AGM_OK, e.message);
-            CHECK(agm_session_position(got.s) == prefix.size());
-            CHECK(agm_session_logits(got.s) == nullptr);  // no logits: feed first
-            feed(got.s, rest);
-            CHECK(same_logits(m, ref.s, got.s));
-            // and from there on, the same seeded samples
-            Sess again(m, kv, 128);
-            feed(again.s, prefix);
-            feed(again.s, rest);
-            CHECK(continue_with(m, got.s, 24) == continue_with(m, again.s, 24));
-        }
-    }
-}
 
 TEST_CASE("snapshot: restored equals recomputed, for every KV type, into the same or a longer context") {
     SUBCASE("the bundled model (SentencePiece)") {
         Opened md;
         const std::vector<int32_t> prefix = ids_of(md.m, kPrefix);
-        check_restore(md.m, prefix, {prefix[3], prefix[4], prefix[5]});
+        agm_test::check_restore(md.m, prefix, {prefix[3], prefix[4], prefix[5]});
     }
     SUBCASE("a GPT-2 byte-level BPE model from a GGUF vocabulary, grouped-query attention") {
         agm::SynthConfig c;
@@ -145,7 +65,7 @@ TEST_CASE("snapshot: restored equals recomputed, for every KV type, into the sam
         agm_error e;
         REQUIRE_MESSAGE(agm_model_open_memory(copy.data(), file.size(), nullptr, &m, &e) == AGM_OK, e.message);
         const std::vector<int32_t> prefix = ids_of(m, "Hello world, this is a snapshot of a session.");
-        check_restore(m, prefix, {prefix[1], prefix[2]});
+        agm_test::check_restore(m, prefix, {prefix[1], prefix[2]});
         agm_model_close(m);
     }
 }
@@ -159,7 +79,7 @@ TEST_CASE("snapshot: truncate, then feed another ending: what a fresh feed of it
     REQUIRE(common > 2);
     REQUIRE(common < b.size());
     for (uint32_t kv : {(uint32_t)AGM_KV_F32, (uint32_t)AGM_KV_F16, (uint32_t)AGM_KV_Q8}) {
-        INFO("kv " << kKvNames[kv]);
+        INFO("kv " << agm_test::kv_name(kv));
         Sess s(md.m, kv, 128), fresh(md.m, kv, 128);
         feed(s.s, a);
         agm_error e;
