@@ -4,6 +4,8 @@
 //   agm_pizero_driver MODEL json --grammar FILE [--tokens N] [--kv ...]
 //                     [--no-jump-forward] [--no-sparse-classifier] [--reports N]
 //                     [--no-precompute]
+//   agm_pizero_driver MODEL ttft [--prefix P] [--query Q] [--restore] [--snapshot FILE]
+//                     [--kv ...]
 //
 // Runs under `qemu-arm -cpu arm1176` with the cycle plugin
 // (qemu/plugin/agm_cycles.c) and brackets exactly the measured work with the
@@ -31,6 +33,24 @@
 //           --reports 0 measures the matcher's init alone (its mask
 //           entries precomputed; tokens=1: the whole init is "a token");
 //           --no-precompute leaves the entries to first use.
+//   ttft    time to the first token after a prompt of a P-token prefix
+//           (BOS and the fixed text's tokens, default 300) and a Q-token
+//           query (the text's tokens from P on, default 20): one "token"
+//           from the start of the work to the first output token sampled.
+//           Without --restore the whole prompt is fed in one feed; with
+//           it, a snapshot of the prefix is made first (not measured) and
+//           the measured work is agm_session_load of it into a fresh
+//           session (its checks and CRC included), the query's feed and
+//           the sample. It prints snapshot_bytes (what an SD card would
+//           be read for) and snapshot_bytes_per_100.<kv> (the layout's
+//           size for 100 positions, every KV type). The memory term:
+//           the feed's weights (tl5_r4 once per two tokens, the
+//           classifier's one row set once), its attention's KV rows, and
+//           for a restore the snapshot read and the KV cache written.
+//           --snapshot FILE: without --restore, the prefix's snapshot is
+//           written to FILE after the measured work (truncate to P, save);
+//           with it, read from FILE if it exists (else made first, not
+//           measured).
 // The engine's own markers (engine/src/perf_regions.h, built in with
 // -DAGM_PERF_MARKERS=ON) split the measured part into operations.
 //
@@ -66,6 +86,7 @@
 #include <unistd.h>
 
 #include "agm/model_file.h"
+#include "agm/snapshot.h"
 #include "agm_marker.h"
 #include "agmodel.h"
 #include "perf_regions.h"
@@ -81,7 +102,9 @@ int usage() {
                  "usage: agm_pizero_driver MODEL decode|prompt [--tokens N] [--kv f32|f16|q8]\n"
                  "       agm_pizero_driver MODEL json --grammar FILE [--tokens N] [--kv f32|f16|q8]\n"
                  "                         [--no-jump-forward] [--no-sparse-classifier] [--reports N]\n"
-                 "                         [--no-precompute]\n");
+                 "                         [--no-precompute]\n"
+                 "       agm_pizero_driver MODEL ttft [--prefix P] [--query Q] [--restore] [--snapshot FILE]\n"
+                 "                         [--kv f32|f16|q8]\n");
     return 2;
 }
 
@@ -242,9 +265,12 @@ int run_json(agm_model* model, agm_session* s, agm_matcher* mt, const agm::Model
 int main(int argc, char** argv) {
     if (argc < 3) return usage();
     const std::string path = argv[1], mode = argv[2];
-    if (mode != "decode" && mode != "prompt" && mode != "json") return usage();
-    const bool decode = mode == "decode", json = mode == "json";
+    if (mode != "decode" && mode != "prompt" && mode != "json" && mode != "ttft") return usage();
+    const bool decode = mode == "decode", json = mode == "json", ttft = mode == "ttft";
     long tokens = decode ? 128 : json ? 256 : 64;
+    long prefix = 300, query = 20;
+    bool restore = false;
+    std::string snapshot_path;
     uint32_t kv = AGM_KV_F32;
     std::string grammar_path;
     JsonRun jr;
@@ -253,6 +279,7 @@ int main(int argc, char** argv) {
         if (a == "--no-jump-forward") { jr.jump_forward = false; continue; }
         if (a == "--no-sparse-classifier") { jr.sparse = false; continue; }
         if (a == "--no-precompute") { jr.precompute = false; continue; }
+        if (a == "--restore") { restore = true; continue; }
         if (a == "--reports" && i + 1 < argc) {
             jr.reports = std::strtol(argv[++i], nullptr, 10);
             if (jr.reports < 0 || jr.reports > 100) return usage();
@@ -268,8 +295,14 @@ int main(int argc, char** argv) {
             else if (std::strcmp(v, "f16") == 0) kv = AGM_KV_F16;
             else if (std::strcmp(v, "q8") == 0) kv = AGM_KV_Q8;
             else return usage();
+        } else if (a == "--prefix" || a == "--query") {
+            const long n = std::strtol(v, nullptr, 10);
+            if (n < 1 || n > 100000) return usage();
+            (a == "--prefix" ? prefix : query) = n;
         } else if (a == "--grammar") {
             grammar_path = v;
+        } else if (a == "--snapshot") {
+            snapshot_path = v;
         } else {
             return usage();
         }
@@ -306,7 +339,7 @@ int main(int argc, char** argv) {
     if (agm_model_open_file(path.c_str(), &mo, &model, &e) != AGM_OK) return fail("open", e);
     agm_session_options so;
     agm_session_options_default(&so);
-    so.n_ctx = (uint32_t)tokens + (json ? 16 : 1);
+    so.n_ctx = ttft ? (uint32_t)(prefix + query + 1) : (uint32_t)tokens + (json ? 16 : 1);
     so.kv_type = kv;
     agm_session* s = nullptr;
     if (agm_session_create(model, &so, &s, &e) != AGM_OK) return fail("session", e);
@@ -332,7 +365,73 @@ int main(int argc, char** argv) {
 
     double weight_bytes = 0, kv_bytes = 0;
     int32_t next = 1;  // BOS
-    if (json) {
+    uint64_t snapshot_bytes = 0;
+    if (ttft) {
+        // The prompt: BOS, then the text's tokens, repeated as needed.
+        size_t n = 0;
+        std::vector<int32_t> text(sizeof kPromptText + 2);
+        if (agm_tokenize(model, kPromptText, std::strlen(kPromptText), 0, text.data(), text.size(), &n, &e) !=
+            AGM_OK)
+            return fail("tokenize", e);
+        std::vector<int32_t> ids((size_t)(prefix + query));
+        ids[0] = 1;
+        for (size_t i = 1; i < ids.size(); ++i) ids[i] = text[(i - 1) % n];
+        agm_sampler sampler;
+        agm_sampler_init(&sampler, nullptr);  // greedy
+        // The feed's weights: tl5_r4 once per pass of up to two tokens, the
+        // classifier once (only the last token's logits are computed).
+        const long fed = restore ? query : prefix + query;
+        const long first = restore ? prefix : 0;
+        weight_bytes = (double)by.other * (double)fed + (double)by.tl5 * (double)((fed + 1) / 2) +
+                       (double)by.classifier;
+        double rows = 0;  // KV rows read (positions 0..p) and written (p), summed over the fed positions
+        for (long p = first; p < first + fed; ++p) rows += (double)p + 2.0;
+        kv_bytes = 2.0 * c.n_layers * by.kv_row * rows;
+        std::vector<uint8_t> snap;
+        if (restore) {
+            // The prefix's snapshot: from the recompute run's file, or made here.
+            std::string kept;
+            if (!snapshot_path.empty() && read_text(snapshot_path, &kept)) {
+                snap.assign(kept.begin(), kept.end());
+            } else {
+                if (agm_session_feed(s, ids.data(), (size_t)prefix, &e) != AGM_OK) return fail("feed", e);
+                snap.resize(agm_session_state_size(s));
+                size_t written = 0;
+                if (agm_session_save(s, snap.data(), snap.size(), &written, &e) != AGM_OK) return fail("save", e);
+                agm_session* fresh = nullptr;
+                if (agm_session_create(model, &so, &fresh, &e) != AGM_OK) return fail("session", e);
+                agm_session_free(s);
+                s = fresh;
+            }
+            snapshot_bytes = snap.size();
+            kv_bytes += 2.0 * (double)snap.size();  // the snapshot read, the KV cache written
+            agm_perf_begin();
+            if (agm_session_load(s, snap.data(), snap.size(), &e) != AGM_OK) return fail("load", e);
+            if (agm_session_feed(s, ids.data() + prefix, (size_t)query, &e) != AGM_OK) return fail("feed", e);
+            if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
+            agm_perf_end();
+        } else {
+            agm_perf_begin();
+            if (agm_session_feed(s, ids.data(), ids.size(), &e) != AGM_OK) return fail("feed", e);
+            if (agm_session_sample(s, &sampler, &next, &e) != AGM_OK) return fail("sample", e);
+            agm_perf_end();
+            if (!snapshot_path.empty()) {
+                // The prefix's snapshot for the restore run (not measured):
+                // the same rows a feed of the prefix alone computes.
+                if (agm_session_truncate(s, (uint32_t)prefix, &e) != AGM_OK) return fail("truncate", e);
+                snap.resize(agm_session_state_size(s));
+                size_t written = 0;
+                if (agm_session_save(s, snap.data(), snap.size(), &written, &e) != AGM_OK) return fail("save", e);
+                snapshot_bytes = written;
+                FILE* f = std::fopen(snapshot_path.c_str(), "wb");
+                if (f == nullptr || std::fwrite(snap.data(), 1, written, f) != written || std::fclose(f) != 0) {
+                    std::fprintf(stderr, "agm_pizero_driver: cannot write %s\n", snapshot_path.c_str());
+                    return 1;
+                }
+            }
+        }
+        tokens = 1;
+    } else if (json) {
         std::string text;
         if (!read_text(grammar_path, &text)) {
             std::fprintf(stderr, "agm_pizero_driver: cannot read %s\n", grammar_path.c_str());
@@ -418,6 +517,22 @@ int main(int argc, char** argv) {
         std::printf("out_tokens=%ld\nforced_tokens=%ld\nsampled_steps=%ld\nclassifier_rows=%llu\n", jr.out_tokens,
                     jr.forced, jr.sampled, (unsigned long long)jr.classifier_rows);
         std::printf("jump_forward=%d\nsparse_classifier=%d\n", jr.jump_forward ? 1 : 0, jr.sparse ? 1 : 0);
+    }
+    if (ttft) {
+        std::printf("prefix=%ld\nquery=%ld\nrestore=%d\nsnapshot_bytes=%llu\n", prefix, query, restore ? 1 : 0,
+                    (unsigned long long)snapshot_bytes);
+        agm::SnapshotShape shape;
+        shape.n_layers = c.n_layers;
+        shape.kv_dim = c.kv_dim();
+        shape.n_kv_heads = c.n_kv_heads;
+        shape.vocab_size = c.vocab_size;
+        const char* names[] = {"f32", "f16", "q8"};
+        for (uint32_t k : {(uint32_t)AGM_KV_F32, (uint32_t)AGM_KV_F16, (uint32_t)AGM_KV_Q8}) {
+            shape.kv_type = k;
+            agm::SnapshotLayout l;
+            if (!agm::snapshot_layout(shape, 100, &l)) return 1;
+            std::printf("snapshot_bytes_per_100.%s=%llu\n", names[k], (unsigned long long)l.total);
+        }
     }
     std::printf("last_token=%d\n", next);  // the work's result, so none of it is dead
     agm_session_free(s);

@@ -94,7 +94,9 @@ files=()
 for p in "${paths[@]}"; do
   if [ -d "$p" ]; then
     while IFS= read -r -d '' f; do files+=("$f"); done < <(
-      find "$p" \( -path '*/CMakeFiles/[0-9]*' -o -name CMakeTmp -o -name CMakeScratch \) -prune \
+      # host-tools: the host build of agmodel-run that a bare-metal build
+      # makes for its images' snapshots (qemu/raspi0/CMakeLists.txt), not ARM code.
+      find "$p" \( -path '*/CMakeFiles/[0-9]*' -o -name CMakeTmp -o -name CMakeScratch -o -name host-tools \) -prune \
         -o -type f \( -name '*.o' -o -name '*.obj' -o -name '*.a' \) -print0 | sort -z)
   elif [ -f "$p" ]; then
     files+=("$p")

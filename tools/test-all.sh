@@ -99,8 +99,16 @@ for c in $configs; do
         -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/armv6-linux-gnueabi.cmake" \
         -DAGM_BUILD_BENCH=OFF ;;
     baremetal)
+      # The images' snapshots are made by a host agmodel-run: this run's host
+      # build's if it built, else the bare-metal build makes its own.
+      host_run=""
+      for i in "${!names[@]}"; do
+        if [ "${names[$i]}" = "host: build" ] && [ "${results[$i]}" = PASS ]; then
+          host_run="-DAGM_HOST_AGMODEL_RUN=$root/build/host/tools/agmodel-run"
+        fi
+      done
       config baremetal build/armv6-baremetal "" -- -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/armv6-none-eabihf.cmake" ;;
+        -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/armv6-none-eabihf.cmake" ${host_run:+"$host_run"} ;;
     *) echo "test-all.sh: unknown configuration '$c' (host, asan, armel, baremetal)" >&2
        skip "$c" "unknown"; failed=1 ;;
   esac

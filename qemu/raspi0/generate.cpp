@@ -1,6 +1,8 @@
 // Generation on the bare-metal image: tools/agmodel-run.cpp's loops with its
 // defaults (greedy, the model's context, f32 KV cache), printing the same
-// bytes: plain, or constrained to a grammar (engine/examples/constrained.c).
+// bytes: plain (the prompt's prefix restored from a snapshot where one is
+// linked in, as agmodel-run --prompt-cache restores it), or constrained to
+// a grammar (engine/examples/constrained.c).
 // The model, the session, the grammar and its matcher live in one static
 // arena carved by the API's memory queries (agm_model_memory_size,
 // agm_session_memory_size, agm_grammar_memory_size, agm_matcher_memory_size):
@@ -9,6 +11,7 @@
 
 #include <cstdio>
 
+#include "agm_marker.h"
 #include "agmodel.h"
 #include "constrained.h"
 
@@ -109,6 +112,13 @@ int open_run(Run* r, const void* model_data, size_t model_bytes, const char* pro
 extern "C" int agm_fw_generate(const void* model_data, size_t model_bytes, const char* prompt,
                                size_t prompt_len, uint32_t steps, agm_fw_writer out,
                                size_t* memory_used) {
+    return agm_fw_generate_cached(model_data, model_bytes, nullptr, 0, prompt, prompt_len, steps, out, memory_used,
+                                  nullptr);
+}
+
+extern "C" int agm_fw_generate_cached(const void* model_data, size_t model_bytes, const void* snapshot,
+                                      size_t snapshot_bytes, const char* prompt, size_t prompt_len, uint32_t steps,
+                                      agm_fw_writer out, size_t* memory_used, agm_fw_cache_report* report) {
     Run r;
     r.out = out;
     if (open_run(&r, model_data, model_bytes, prompt, prompt_len, steps) != 0) return 1;
@@ -117,14 +127,52 @@ extern "C" int agm_fw_generate(const void* model_data, size_t model_bytes, const
     agm_sampler_init(&sampler, nullptr);  // greedy
 
     const size_t n_feed = r.n_prompt < r.steps ? r.n_prompt : r.steps;
-    agm_status st = agm_session_feed(r.session, r.ids, n_feed, &e);
+    // Time to the first token: from here to the first sample (the cycle
+    // plugin's markers; no-ops on a Pi).
+    agm_perf_begin();
+    size_t restored = 0;
+    agm_status st = AGM_OK;
+    if (report != nullptr) report->refused[0] = '\0';
+    if (snapshot != nullptr) {
+        // agmodel-run --prompt-cache's rule: the snapshot's tokens that begin
+        // the prompt are restored (all but its last token at most: the
+        // logits of a position are not in a snapshot), the rest is fed.
+        const uint32_t ctx = agm_session_context(r.session);
+        int32_t* held = static_cast<int32_t*>(r.take((size_t)ctx * sizeof(int32_t), "the snapshot's tokens", &e));
+        if (held == nullptr) return r.fail("cannot restore the snapshot", AGM_ERR_BUFFER, e);
+        size_t n_held = 0;
+        st = agm_snapshot_tokens(r.model, snapshot, snapshot_bytes, held, ctx, &n_held, &e);
+        if (st == AGM_OK) {
+            size_t common = 0;
+            while (common < n_held && common < n_feed && held[common] == r.ids[common]) ++common;
+            restored = common < n_feed ? common : n_feed - 1;
+            if (restored > 0) {
+                st = agm_session_load(r.session, snapshot, snapshot_bytes, &e);
+                if (st == AGM_OK) st = agm_session_truncate(r.session, (uint32_t)restored, &e);
+            }
+        }
+        if (st != AGM_OK) {
+            // Refused (another model, damaged): the session is as it was;
+            // recompute, and say why.
+            restored = 0;
+            agm_session_reset(r.session);
+            if (report != nullptr)
+                std::snprintf(report->refused, sizeof report->refused, "%s (%s)", e.message, agm_status_name(st));
+        }
+    }
+    st = agm_session_feed(r.session, r.ids + restored, n_feed - restored, &e);
     if (st != AGM_OK) return r.fail("prompt failed", st, e);
+    if (report != nullptr) {
+        report->restored = restored;
+        report->prompt_tokens = n_feed;
+    }
     for (size_t i = 1; i < n_feed; ++i) r.emit(r.ids[i - 1], r.ids[i], AGM_PIECE_PRINTABLE);
 
     // agmodel-run's loop: pick the next token (from the prompt while it
     // lasts), stop at BOS/EOS, print it, run it unless all steps are used.
     int32_t token = r.ids[n_feed - 1];
     size_t done = n_feed;
+    bool first = true;
     for (;;) {
         int32_t next;
         if (done < r.n_prompt) {
@@ -132,6 +180,8 @@ extern "C" int agm_fw_generate(const void* model_data, size_t model_bytes, const
         } else {
             st = agm_session_sample(r.session, &sampler, &next, &e);
             if (st != AGM_OK) return r.fail("sampling failed", st, e);
+            if (first) agm_perf_end();
+            first = false;
         }
         if (next == r.info.bos_id || next == r.info.eos_id) break;
         r.emit(token, next, AGM_PIECE_PRINTABLE);

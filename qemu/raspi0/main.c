@@ -15,17 +15,30 @@ extern const unsigned agm_fw_prompt_len;
 extern const unsigned agm_fw_steps;
 extern const char agm_ex_telemetry_grammar[]; // engine/examples/telemetry_grammar.c
 extern const int agm_fw_constrained;      // 1: the output follows agm_ex_telemetry_grammar
+extern const unsigned char agm_fw_snapshot[], agm_fw_snapshot_end[];  // snapshot.S: empty, or a
+                                          // session snapshot made on the host at build time
 
 int main(void) {
     size_t working = 0;
     const size_t model_bytes = (size_t)(agm_fw_model_end - agm_fw_model);
+    const size_t snapshot_bytes = (size_t)(agm_fw_snapshot_end - agm_fw_snapshot);
+    agm_fw_cache_report cache;
     const int rc = agm_fw_constrained
         ? agm_fw_generate_constrained(agm_fw_model, model_bytes, agm_fw_prompt, agm_fw_prompt_len, agm_fw_steps,
                                       agm_ex_telemetry_grammar, strlen(agm_ex_telemetry_grammar),
                                       agm_uart_write, &working)
-        : agm_fw_generate(agm_fw_model, model_bytes, agm_fw_prompt, agm_fw_prompt_len, agm_fw_steps,
-                          agm_uart_write, &working);
-    char line[200];
+        : agm_fw_generate_cached(agm_fw_model, model_bytes, snapshot_bytes > 0 ? agm_fw_snapshot : NULL,
+                                 snapshot_bytes, agm_fw_prompt, agm_fw_prompt_len, agm_fw_steps,
+                                 agm_uart_write, &working, &cache);
+    char line[300];
+    if (!agm_fw_constrained && snapshot_bytes > 0 && rc == 0) {
+        if (cache.refused[0] != '\0')
+            snprintf(line, sizeof line, "agm-fw: snapshot refused: %s; the prompt recomputed\n", cache.refused);
+        else
+            snprintf(line, sizeof line, "agm-fw: prompt cache: %u of %u prompt tokens restored (%u bytes)\n",
+                     (unsigned)cache.restored, (unsigned)cache.prompt_tokens, (unsigned)snapshot_bytes);
+        agm_fw_semihost_puts(line);
+    }
     snprintf(line, sizeof line,
              "agm-fw: heap peak %u of %u bytes, stack peak %u of %u bytes, engine working memory %u bytes\n",
              (unsigned)agm_fw_heap_peak(), (unsigned)agm_fw_heap_size(),
