@@ -219,20 +219,22 @@ TEST_CASE("snapshot: a constrained output resumed after a power cut: the session
     REQUIRE_MESSAGE(agm_grammar_create(md.m, gbnf, std::strlen(gbnf), nullptr, &g, &e) == AGM_OK, e.message);
     const uint32_t words = (vocab(md.m) + 31) / 32;
     const std::vector<int32_t> prompt = ids_of(md.m, "Report:");
+    // A matcher reset after the prompt, the session fed the prompt.
+    auto start = [&](agm_session* s) {
+        agm_matcher* mt = nullptr;
+        REQUIRE(agm_matcher_create(g, &mt, &e) == AGM_OK);
+        REQUIRE(agm_matcher_reset(mt, prompt.back()) == AGM_OK);
+        feed(s, prompt);
+        return mt;
+    };
     // Uninterrupted.
     Sess a(md.m, AGM_KV_Q8, 128);
-    agm_matcher* ma = nullptr;
-    REQUIRE(agm_matcher_create(g, &ma, &e) == AGM_OK);
-    REQUIRE(agm_matcher_reset(ma, prompt.back()) == AGM_OK);
-    feed(a.s, prompt);
+    agm_matcher* ma = start(a.s);
     const std::vector<int32_t> whole = constrained_steps(a.s, ma, words, 60);
     REQUIRE(whole.size() > 12);
     // Interrupted after 10 tokens: the snapshot is all a device keeps.
     Sess b(md.m, AGM_KV_Q8, 128);
-    agm_matcher* mb = nullptr;
-    REQUIRE(agm_matcher_create(g, &mb, &e) == AGM_OK);
-    REQUIRE(agm_matcher_reset(mb, prompt.back()) == AGM_OK);
-    feed(b.s, prompt);
+    agm_matcher* mb = start(b.s);
     const std::vector<int32_t> head = constrained_steps(b.s, mb, words, 10);
     const std::vector<uint8_t> snap = save(b.s);
     agm_matcher_free(mb);
