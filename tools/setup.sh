@@ -23,6 +23,7 @@ packages=(
   qemu-system-arm
   sentencepiece doctest-dev libbenchmark-dev
   dpkg-dev python3 python3-jsonschema
+  curl
 )
 # shellcheck disable=SC2206  # a word list by design
 [ -n "${AGM_SETUP_EXTRA:-}" ] && packages+=(${AGM_SETUP_EXTRA})
