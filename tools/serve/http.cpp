@@ -86,10 +86,15 @@ ParseStatus RequestParser::parse_head(const char* buf, size_t n) {
     size_t lead = 0;  // RFC 9112 2.2: empty lines before a request line are ignored
     while (lead + 1 < n && buf[lead] == '\r' && buf[lead + 1] == '\n') lead += 2;
     if (lead > 64) return fail(400, "too many empty lines before the request line");
-    // Find the end of the head, resuming where the last call stopped.
+    // Find the end of the head, resuming where the last call stopped. Only
+    // the first max_header bytes are looked at, so that the outcome does not
+    // depend on how the bytes arrived (a bare LF past the limit is not seen
+    // either way).
+    const size_t limit = lead + limits_.max_header;
+    const size_t stop = n < limit ? n : limit;
     size_t from = scanned_ > lead + 3 ? scanned_ - 3 : lead;
     size_t end = 0;
-    for (size_t i = from; i < n; ++i) {
+    for (size_t i = from; i < stop; ++i) {
         if (buf[i] != '\n') continue;
         if (i == 0 || buf[i - 1] != '\r') return fail(400, "a line ends in a bare LF (CRLF required)");
         if (i >= lead + 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
@@ -98,15 +103,12 @@ ParseStatus RequestParser::parse_head(const char* buf, size_t n) {
         }
     }
     if (end == 0) {
-        scanned_ = n;
-        if (n - lead > limits_.max_header)
+        scanned_ = stop;
+        if (n >= limit)
             return fail(431, "the request line and headers are longer than " + std::to_string(limits_.max_header) +
                                  " bytes");
         return ParseStatus::Incomplete;
     }
-    if (end - lead > limits_.max_header)
-        return fail(431, "the request line and headers are longer than " + std::to_string(limits_.max_header) +
-                             " bytes");
     // Split into lines (each ends in CRLF; the last one is empty).
     std::vector<std::string> lines;
     for (size_t a = lead; a < end;) {
@@ -194,8 +196,8 @@ ParseStatus RequestParser::parse_chunked(const char* buf, size_t n, size_t* cons
             return ParseStatus::Incomplete;
         }
         const size_t e = (size_t)(nl - buf);
-        if (e == at || buf[e - 1] != '\r') return fail(400, "a chunk-size line does not end in CRLF");
         if (e - at > kMaxChunkLine) return fail(400, "a chunk-size line is too long");
+        if (e == at || buf[e - 1] != '\r') return fail(400, "a chunk-size line does not end in CRLF");
         size_t j = at;
         uint64_t size = 0;
         while (j < e - 1) {
@@ -218,6 +220,7 @@ ParseStatus RequestParser::parse_chunked(const char* buf, size_t n, size_t* cons
                     return ParseStatus::Incomplete;
                 }
                 const size_t te = (size_t)(tl - buf);
+                if (te - at > limits_.max_header) return fail(431, "the trailers are too long");
                 if (te == at || buf[te - 1] != '\r') return fail(400, "a trailer line does not end in CRLF");
                 if (lines > kMaxHeaderLines) return fail(431, "too many trailer lines");
                 const bool empty = te == at + 1;
