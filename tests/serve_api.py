@@ -20,9 +20,11 @@ Every request is bounded in time; the servers are stopped at the end.
 """
 import http.client
 import json
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -216,6 +218,32 @@ def main():
         stop(fresh)
         fresh, fport = start()
     stop(fresh)
+
+    # --system-prompt-cache: a snapshot of the system prompt's text (the
+    # plain template's), restored at startup; the first request feeds only
+    # what follows it, and replies as a server that computed everything.
+    with tempfile.TemporaryDirectory() as tmp:
+        system_txt = os.path.join(tmp, "system.txt")
+        snap = os.path.join(tmp, "system.agms")
+        with open(system_txt, "w") as f:
+            f.write("You tell stories.\n\n")
+        subprocess.run(EMU + [RUN, "-m", MODEL, "-f", system_txt, "-n", "16", "--prompt-cache", snap],
+                       capture_output=True, timeout=120 * SLOW, check=True)
+        cached_server, cport = start(["--system-prompt-cache", snap])
+        st, j = post_json(cport, "/v1/chat/completions", chat)
+        check("--system-prompt-cache: the system prompt restored (cached %s), the same reply" %
+              (j.get("usage", {}).get("prompt_tokens_details") if j else None),
+              st == 200 and j["choices"][0]["message"]["content"] == content and
+              j["usage"]["prompt_tokens_details"]["cached_tokens"] >= 5, j)
+        stop(cached_server)
+        with open(snap, "r+b") as f:  # a damaged snapshot: the server refuses to start, with one line
+            f.seek(100)
+            f.write(b"\xff")
+        r = subprocess.run(EMU + [SERVE, "--model", MODEL, "--port", "0", "--system-prompt-cache", snap],
+                           capture_output=True, timeout=60 * SLOW)
+        err = r.stderr.decode()
+        check("a damaged --system-prompt-cache: exit 1 with one line", r.returncode == 1 and
+              err.count("\n") == 1 and "--system-prompt-cache" in err, err)
 
     # The listings.
     st, _, raw = request(port, "GET", "/v1/models")

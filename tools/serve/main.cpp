@@ -5,6 +5,7 @@
 //                 [--api-key KEY] [--queue N] [--max-connections N]
 //                 [--max-header BYTES] [--max-body BYTES] [--chat-template NAME]
 //                 [--request-timeout S] [--idle-timeout S] [--name NAME]
+//                 [--system-prompt-cache FILE]
 //
 // It prints "agmodel-serve: listening on http://HOST:PORT" on standard error
 // once it accepts connections (--port 0: a free port, named there), and
@@ -14,7 +15,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "agm/file_io.h"
 #include "agmodel.h"
 #include "server.h"
 #include "templates.h"
@@ -33,6 +36,7 @@ int usage() {
                  "                     [--api-key KEY] [--queue N] [--max-connections N]\n"
                  "                     [--max-header BYTES] [--max-body BYTES] [--chat-template NAME]\n"
                  "                     [--request-timeout S] [--idle-timeout S] [--name NAME]\n"
+                 "                     [--system-prompt-cache FILE]\n"
                  "  --model FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
                  "  --host ADDR      address to listen on (default 127.0.0.1: this machine only)\n"
                  "  --port N         TCP port (default 8080; 0: a free one, printed)\n"
@@ -46,7 +50,10 @@ int usage() {
                  "  --chat-template NAME  %s (default: the model's, else plain)\n"
                  "  --request-timeout S  time a request may take to arrive (default 10)\n"
                  "  --idle-timeout S     keep-alive time without a request (default 30)\n"
-                 "  --name NAME      the model's name in the API (default: the file's base name)\n",
+                 "  --name NAME      the model's name in the API (default: the file's base name)\n"
+                 "  --system-prompt-cache FILE  restore this session snapshot at startup (agmodel-run\n"
+                 "                   --prompt-cache writes one): requests that begin with its tokens\n"
+                 "                   feed only the rest\n",
                  agm_serve::chat_family_names().c_str());
     return 2;
 }
@@ -70,7 +77,7 @@ std::string base_name(const std::string& path) {
 int main(int argc, char** argv) {
     agm_serve::ServerOptions so;
     agm_serve::ApiContext ctx;
-    std::string model_path, name, chat_template;
+    std::string model_path, name, chat_template, cache_path;
     double n_ctx = 0;
     uint32_t kv = AGM_KV_F32;
     for (int i = 1; i < argc; ++i) {
@@ -102,6 +109,7 @@ int main(int argc, char** argv) {
         else if (a == "--request-timeout") ok = to_number(v, 0.1, 3600, &so.request_timeout_s);
         else if (a == "--idle-timeout") ok = to_number(v, 0.1, 86400, &so.idle_timeout_s);
         else if (a == "--name") name = v;
+        else if (a == "--system-prompt-cache") cache_path = v;
         else {
             std::fprintf(stderr, "agmodel-serve: unknown option %s\n", a.c_str());
             return usage();
@@ -144,6 +152,20 @@ int main(int argc, char** argv) {
         return 1;
     }
     ctx.n_ctx = agm_session_context(session);
+    if (!cache_path.empty()) {
+        std::vector<uint8_t> bytes;
+        agm::Error ferr;
+        if (!agm::read_whole_file(cache_path, &bytes, &ferr) ||
+            agm_session_load(session, bytes.data(), bytes.size(), &e) != AGM_OK) {
+            std::fprintf(stderr, "agmodel-serve: --system-prompt-cache %s: %s\n", cache_path.c_str(),
+                         ferr.msg[0] != '\0' ? ferr.msg : e.message);
+            agm_session_free(session);
+            agm_model_close(ctx.model);
+            return 1;
+        }
+        std::fprintf(stderr, "agmodel-serve: %u prompt tokens restored from %s\n", agm_session_position(session),
+                     cache_path.c_str());
+    }
     ctx.started = agm_serve::unix_time();
 
     std::signal(SIGPIPE, SIG_IGN);
