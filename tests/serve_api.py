@@ -20,6 +20,8 @@ Every request is bounded in time; the servers are stopped at the end.
 """
 import http.client
 import json
+
+import jsonschema  # python3-jsonschema (tools/setup.sh)
 import os
 import signal
 import subprocess
@@ -171,7 +173,6 @@ def main():
                                                                   "json_schema": {"name": "p", "schema": schema,
                                                                                   "strict": True}}))
     try:
-        import jsonschema
         value = json.loads(j["choices"][0]["message"]["content"])
         jsonschema.validate(value, schema)
         ok = st == 200
@@ -188,6 +189,52 @@ def main():
         ok = False
         j = (j, e)
     check("Ollama format (a schema): valid for the schema", ok, j)
+
+    # Tool calls: required, a named function, auto; the arguments validate
+    # against the tool's schema; streamed, the call comes in one delta.
+    params = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
+                                               "days": {"type": "integer", "minimum": 1, "maximum": 7}},
+              "required": ["city", "days"], "additionalProperties": False}
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "The weather in a city",
+                                               "parameters": params}},
+             {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {
+                 "zone": {"enum": ["UTC", "CET"]}}, "required": ["zone"]}}}]
+    ask = {"messages": [{"role": "user", "content": "Weather in Paris?"}], "max_tokens": 120, "temperature": 0,
+           "tools": tools}
+    for choice in ["required", {"type": "function", "function": {"name": "get_weather"}}]:
+        st, j = post_json(port, "/v1/chat/completions", dict(ask, tool_choice=choice))
+        try:
+            call = j["choices"][0]["message"]["tool_calls"][0]["function"]
+            schema_of = {"get_weather": params, "get_time": tools[1]["function"]["parameters"]}[call["name"]]
+            jsonschema.validate(json.loads(call["arguments"]), schema_of)
+            ok = (st == 200 and j["choices"][0]["finish_reason"] == "tool_calls" and
+                  j["choices"][0]["message"]["content"] is None and
+                  (isinstance(choice, str) or call["name"] == "get_weather"))
+        except Exception as e:  # noqa: BLE001
+            ok, j = False, (j, e)
+        check("tool_choice %s: a call whose arguments validate" % json.dumps(choice), ok, j)
+    rc, out = curl_stream(port, "/v1/chat/completions", dict(ask, tool_choice="required", stream=True))
+    events = [json.loads(e[6:]) for e in out.split("\n\n") if e.startswith("data: {")]
+    deltas = [e["choices"][0]["delta"] for e in events if e["choices"]]
+    calls = [d["tool_calls"][0] for d in deltas if "tool_calls" in d]
+    check("a streamed tool call", rc == 0 and len(calls) == 1 and events[-1]["choices"][0]["finish_reason"] ==
+          "tool_calls" and json.loads(calls[0]["function"]["arguments"]) is not None, out[-600:])
+    st, j = post_json(port, "/v1/chat/completions", dict(ask, tool_choice="auto"))
+    msg = j["choices"][0]["message"] if st == 200 else {}
+    check("tool_choice auto: text or a call", st == 200 and (msg.get("content") or msg.get("tool_calls")), j)
+    st, j = post_json(port, "/v1/chat/completions", dict(ask, tool_choice="none"))
+    check("tool_choice none: text", st == 200 and j["choices"][0]["message"]["content"] is not None and
+          "tool_calls" not in j["choices"][0]["message"], j)
+    follow = dict(ask, messages=ask["messages"] + [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function",
+             "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\",\"days\":1}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21 C"}], tool_choice="none")
+    st, j = post_json(port, "/v1/chat/completions", follow)
+    check("a turn after a tool result", st == 200 and j["choices"][0]["message"]["content"] is not None, j)
+    st, j = post_json(port, "/v1/chat/completions", dict(ask, tool_choice={"type": "function",
+                                                                           "function": {"name": "nope"}}))
+    check("tool_choice naming no tool: 400 naming the field", st == 400 and j["error"]["param"] == "tool_choice", j)
 
     # Prefix reuse: a chat growing turn by turn.
     turns = ["Tell me about a bird", "What did it eat?", "Where did it sleep?"]

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "text.h"
+#include "tools.h"
 
 namespace agm_serve {
 
@@ -31,8 +32,9 @@ std::string usage_json(const Generation& g) {
 // Chat and text completions, whole or streamed.
 class OpenAiFormatter : public Formatter {
 public:
-    OpenAiFormatter(bool chat, bool stream, bool usage, const std::string& model)
-        : chat_(chat), stream_(stream), usage_(usage), model_(model),
+    // tools: the output may be a tool call (an output that begins with "{").
+    OpenAiFormatter(bool chat, bool stream, bool usage, const std::string& model, bool tools = false)
+        : chat_(chat), stream_(stream), usage_(usage), tools_(tools), model_(model),
           id_(make_id(chat ? "chatcmpl" : "cmpl")), created_(unix_time()) {}
     bool streaming() const override { return stream_; }
     const char* content_type() const override { return stream_ ? "text/event-stream" : "application/json"; }
@@ -42,26 +44,49 @@ public:
         return event(chunk("{\"role\":\"assistant\",\"content\":\"\"}", "null"));
     }
     std::string text(const std::string& delta) override {
-        if (!stream_) {
+        if (!stream_ || call_) {
             all_ += delta;
             return std::string();
         }
         if (delta.empty()) return std::string();
+        if (tools_ && !decided_) {  // a call is sent whole at the end
+            decided_ = true;
+            if (delta[0] == '{') {
+                call_ = true;
+                all_ += delta;
+                return std::string();
+            }
+        }
         return event(chat_ ? chunk("{\"content\":" + json_string(delta) + "}", "null")
                            : chunk(json_string(delta), "null"));
     }
     std::string end(const Generation& g) override {
-        const std::string finish = std::string("\"") + finish_name(g.finish()) + "\"";
+        std::string finish = std::string("\"") + finish_name(g.finish()) + "\"";
+        // A complete call: tool_calls (a call cut short by max_tokens stays text).
+        std::string name, arguments, calls;
+        if (tools_ && !all_.empty() && all_[0] == '{' && g.finish() == Finish::Stop &&
+            parse_tool_call(all_, &name, &arguments)) {
+            calls = "[{\"index\":0,\"id\":\"" + make_id("call") + "\",\"type\":\"function\",\"function\":{\"name\":" +
+                    json_string(name) + ",\"arguments\":" + json_string(arguments) + "}}]";
+            finish = "\"tool_calls\"";
+        }
         if (stream_) {
-            std::string out = event(chat_ ? chunk("{}", finish) : chunk("\"\"", finish));
+            std::string out;
+            if (call_) {
+                out = calls.empty() ? event(chunk("{\"content\":" + json_string(all_) + "}", "null"))
+                                    : event(chunk("{\"tool_calls\":" + calls + "}", "null"));
+            }
+            out += event(chat_ ? chunk("{}", finish) : chunk("\"\"", finish));
             if (usage_)
                 out += event("{\"id\":\"" + id_ + "\",\"object\":\"" + object() + "\",\"created\":" +
                              std::to_string(created_) + ",\"model\":" + json_string(model_) +
                              ",\"choices\":[],\"usage\":" + usage_json(g) + "}");
             return out + "data: [DONE]\n\n";
         }
-        std::string choice = chat_ ? "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":" + json_string(all_) +
-                                         "},\"logprobs\":null,\"finish_reason\":" + finish + "}"
+        const std::string message = calls.empty() ? "{\"role\":\"assistant\",\"content\":" + json_string(all_) + "}"
+                                                  : "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":" + calls + "}";
+        std::string choice = chat_ ? "{\"index\":0,\"message\":" + message + ",\"logprobs\":null,\"finish_reason\":" +
+                                         finish + "}"
                                    : "{\"index\":0,\"text\":" + json_string(all_) +
                                          ",\"logprobs\":null,\"finish_reason\":" + finish + "}";
         return "{\"id\":\"" + id_ + "\",\"object\":\"" + (chat_ ? "chat.completion" : "text_completion") +
@@ -84,7 +109,8 @@ private:
     }
     static std::string event(const std::string& data) { return "data: " + data + "\n\n"; }
 
-    bool chat_, stream_, usage_;
+    bool chat_, stream_, usage_, tools_;
+    bool decided_ = false, call_ = false;  // streaming with tools: whether the output is a call
     std::string model_, id_;
     long long created_;
     std::string all_;
@@ -110,8 +136,7 @@ bool refuse_unsupported(const agm::JsonValue& b, bool chat, Reply* reply) {
     if ((v = b.find("functions")) != nullptr) return refuse("functions", "is not supported: use 'tools'");
     if ((v = b.find("audio")) != nullptr && !v->is_null()) return refuse("audio", "is not supported");
     if ((v = b.find("prediction")) != nullptr && !v->is_null()) return refuse("prediction", "is not supported");
-    if (chat && (v = b.find("tools")) != nullptr && !v->is_null() && v->size() > 0)
-        return refuse("tools", "is not supported yet");
+    (void)chat;
     return false;
 }
 
@@ -213,7 +238,7 @@ bool message_text(const agm::JsonValue& content, std::string* out) {
 }
 
 bool finish_job(const ApiContext& ctx, const agm::JsonValue& b, bool chat, const std::string& prompt, GenParams p,
-                uint64_t max_tokens, Reply* reply, Job* job) {
+                uint64_t max_tokens, Reply* reply, Job* job, bool tools = false) {
     std::string why;
     if (!tokenize_prompt(ctx, prompt, &p.prompt, &why)) {
         *reply = openai_error(400, why, chat ? "messages" : "prompt");
@@ -230,7 +255,7 @@ bool finish_job(const ApiContext& ctx, const agm::JsonValue& b, bool chat, const
     if (const agm::JsonValue* so = b.find("stream_options"); so != nullptr && so->is_object())
         if (const agm::JsonValue* u = so->find("include_usage"); u != nullptr && u->is_bool()) usage = u->boolean();
     job->params = std::move(p);
-    job->formatter.reset(new OpenAiFormatter(chat, stream, usage, ctx.model_name));
+    job->formatter.reset(new OpenAiFormatter(chat, stream, usage, ctx.model_name, tools));
     return true;
 }
 
@@ -252,19 +277,51 @@ bool openai_chat(const ApiContext& ctx, const agm::JsonValue& b, Reply* reply, J
         if (role == nullptr || !role->is_string() ||
             (role->text() != "system" && role->text() != "developer" && role->text() != "user" &&
              role->text() != "assistant" && role->text() != "tool") ||
-            content == nullptr || !message_text(*content, &cm.content)) {
+            (content == nullptr && m.find("tool_calls") == nullptr) ||
+            (content != nullptr && !message_text(*content, &cm.content))) {
             *reply = openai_error(400, "messages[" + std::to_string(i) +
                                            "] needs a role (system, developer, user, assistant, tool) and a text content",
                                   "messages");
             return false;
         }
         cm.role = role->text() == "developer" ? "system" : role->text();
+        // An earlier call of the assistant's is shown to the model as it wrote it.
+        if (const agm::JsonValue* calls = m.find("tool_calls"); calls != nullptr && calls->is_array())
+            for (size_t k = 0; k < calls->size(); ++k) {
+                const agm::JsonValue* fn = calls->at(k).find("function");
+                const agm::JsonValue* name = fn != nullptr ? fn->find("name") : nullptr;
+                const agm::JsonValue* args = fn != nullptr ? fn->find("arguments") : nullptr;
+                if (name != nullptr && name->is_string() && args != nullptr && args->is_string())
+                    cm.content += "{\"name\":" + json_string(name->text()) + ",\"arguments\":" + args->text() + "}";
+            }
         messages.push_back(std::move(cm));
     }
     GenParams p;
     uint64_t max_tokens = 0;
     if (!sampling_fields(ctx, b, &p, &max_tokens, reply) || !response_format(b, &p, reply)) return false;
-    return finish_job(ctx, b, true, format_chat(ctx.family, messages), std::move(p), max_tokens, reply, job);
+    ToolSpec tools;
+    std::string why;
+    const char* param = nullptr;
+    if (!parse_tools(b, &tools, &why, &param)) {
+        *reply = openai_error(400, why, param);
+        return false;
+    }
+    if (!tools.tools.empty()) {  // the tools described in the system message
+        if (messages[0].role == "system") messages[0].content = tools_prompt(tools) + "\n" + messages[0].content;
+        else messages.insert(messages.begin(), ChatMessage{"system", tools_prompt(tools)});
+    }
+    if (tools.active()) {
+        if (!p.grammar.empty()) {
+            *reply = openai_error(400, "'response_format' with 'tools' is not supported: use one", "response_format");
+            return false;
+        }
+        if (!tools_grammar(tools, &p.grammar, &why)) {
+            *reply = openai_error(400, why, "tools");
+            return false;
+        }
+    }
+    return finish_job(ctx, b, true, format_chat(ctx.family, messages), std::move(p), max_tokens, reply, job,
+                      tools.active());
 }
 
 bool openai_completion(const ApiContext& ctx, const agm::JsonValue& b, Reply* reply, Job* job) {
