@@ -7,7 +7,9 @@
 # ~1.5 GB compiled libstdc++: the firmware does without) and qemu-system-arm
 # for the Raspberry Pi Zero image (qemu/raspi0; ~940 MB installed in all),
 # sentencepiece (spm_encode, the tokenizer oracle), doctest and Google
-# Benchmark.
+# Benchmark, python3-jsonschema, and for agmodel-serve's tests curl,
+# chromium (the web page, headless) and Node.js with npm (the official
+# openai and ollama clients, installed into the build tree by the tests).
 #
 # Idempotent and quick: it asks dpkg what is missing and runs apt-get only
 # when something is. Needs root, or sudo. Set AGM_SETUP_EXTRA="pkg ..." to add
@@ -23,8 +25,12 @@ packages=(
   qemu-system-arm
   sentencepiece doctest-dev libbenchmark-dev
   dpkg-dev python3 python3-jsonschema
-  curl
+  curl chromium
 )
+# agmodel-serve's client tests: node and npm (Debian's, unless a Node.js that
+# brings its own npm is installed already: the two packages would conflict).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 # shellcheck disable=SC2206  # a word list by design
 [ -n "${AGM_SETUP_EXTRA:-}" ] && packages+=(${AGM_SETUP_EXTRA})
 
