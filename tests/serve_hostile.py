@@ -176,6 +176,10 @@ def main():
         ("unknown method", [b"BREW /v1/models HTTP/1.1\r\n\r\n"], [405]),
         ("pipelined requests", [b"GET /health HTTP/1.1\r\n\r\nGET /v1/models HTTP/1.1\r\n\r\n"
                                 b"GET /api/version HTTP/1.1\r\nConnection: close\r\n\r\n"], [200, 200, 200]),
+        ("a generation, then 50 pipelined requests", [
+            post("/v1/completions", json.dumps({"prompt": "Once", "max_tokens": 50})).replace(
+                b"Connection: close\r\n", b"") + b"GET /health HTTP/1.1\r\n\r\n" * 49 +
+            b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"], [200] * 51),
         ("a chunked request body",
          [b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
           b"%x\r\n" % len(chat) + chat.encode() + b"\r\n0\r\n\r\n"], [200]),

@@ -117,17 +117,18 @@ void Server::respond(Conn* c, const Reply& r, bool close) {
     on_writable(c);
 }
 
+size_t Server::input_cap() const { return opt_.limits.max_header + opt_.limits.max_body + 16384; }
+
 void Server::on_readable(Conn* c) {
     char buf[16384];
-    for (;;) {
+    // Bytes beyond one request's limits (pipelined while one is served) wait
+    // unread in the socket: TCP flow control holds the client back.
+    while (c->in.size() < input_cap()) {
         const ssize_t n = ::read(c->fd, buf, sizeof buf);
         if (n > 0) {
             if (c->in.empty() && c->request_start == 0) c->request_start = now_ms();
             c->last_io = now_ms();
-            // Bytes beyond one request's limits while one is served wait
-            // unread in the socket (TCP flow control holds the client).
             c->in.append(buf, (size_t)n);
-            if (c->in.size() > opt_.limits.max_header + opt_.limits.max_body + 16384) break;
             continue;
         }
         if (n == 0) {  // the client is gone (or half-closed: it cannot read a reply either way we care about)
@@ -335,7 +336,7 @@ void Server::run(const volatile int* stop) {
         fds.clear();
         fds.push_back({listen_fd_, POLLIN, 0});
         for (auto& c : conns_) {
-            short ev = POLLIN;
+            short ev = c->in.size() < input_cap() ? POLLIN : 0;  // errors and hangups are reported anyway
             if (c->out_off < c->out.size()) ev |= POLLOUT;
             fds.push_back({c->fd, ev, 0});
         }

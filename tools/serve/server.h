@@ -56,6 +56,7 @@ private:
     void finish_job(bool cancelled);
     void close_conn(Conn* c);
     void check_timers();
+    size_t input_cap() const;  // bytes read ahead of the request being served, at most
 
     ServerOptions opt_;
     ApiContext ctx_;
