@@ -103,6 +103,7 @@ std::vector<uint8_t> write_gguf_model(RefModel* m, const GgufModelSpec& s) {
     const std::string a = s.arch + ".";
     w.add_string("general.architecture", s.arch);
     w.add_string("general.name", "agmodel test model");
+    if (!s.chat_template.empty()) w.add_string("tokenizer.chat_template", s.chat_template);
     w.add_u32(a + "context_length", c.max_seq_len);
     w.add_u32(a + "embedding_length", c.dim);
     w.add_u32(a + "block_count", c.n_layers);

@@ -22,6 +22,7 @@ struct GgufModelSpec {
     bool latent = false;                     // float matrices hold latent weights (absmean-quantised)
     bool vocab = true;                       // a "llama" (SentencePiece) vocabulary of vocab_size tokens
     uint32_t version = 3;
+    std::string chat_template;               // tokenizer.chat_template ("" : not written)
 };
 
 // Adjusts *m so that it holds exactly what the file stores (f16 scales for

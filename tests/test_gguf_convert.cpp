@@ -353,3 +353,32 @@ TEST_CASE("GGUF at M300's shapes (24 layers, 1024 wide, 32000 tokens): the file 
                                     << rep.input_ternary + rep.output_other);
     }
 }
+
+TEST_CASE("GGUF: tokenizer.chat_template is kept in the file, byte for byte, and given out by the engine") {
+    for (const std::string tmpl : {std::string("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
+                                               "<|im_end|>\n{% endfor %}\u00e9"),
+                                   std::string()}) {
+        Variant v = variants()[0];
+        v.spec.chat_template = tmpl;
+        RefModel ref = make_ref_model(v.config, 9, gguf_float_rounding(v.spec), gguf_scale_rounding(v.spec));
+        const std::vector<uint8_t> gguf = write_gguf_model(&ref, v.spec);
+        std::vector<uint8_t> file;
+        agm::SizeReport rep;
+        agm::Error err;
+        REQUIRE_MESSAGE(convert_image(gguf, &file, &rep, &err), err.msg);
+        const AlignedCopy image(file);
+        agm_model* m = nullptr;
+        agm_error e;
+        REQUIRE_MESSAGE(agm_model_open_memory(image.data(), file.size(), nullptr, &m, &e) == AGM_OK, e.message);
+        size_t len = 99;
+        const char* got = agm_model_chat_template(m, &len);
+        if (tmpl.empty()) {
+            CHECK(got == nullptr);
+            CHECK(len == 0);
+        } else {
+            REQUIRE(got != nullptr);
+            CHECK(std::string(got, len) == tmpl);
+        }
+        agm_model_close(m);
+    }
+}

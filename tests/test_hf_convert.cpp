@@ -377,3 +377,55 @@ TEST_CASE("Hugging Face: what agmodel does not implement is refused with the key
             }
     }, "--bitnet-latent");
 }
+
+TEST_CASE("Hugging Face: tokenizer_config.json's chat_template is kept in the file (a string, or the default of a list)") {
+    TempDir tmp;
+    const HfVariant v = hf_variants()[0];
+    struct Case {
+        const char* json;
+        const char* expect;  // nullptr: refused
+    };
+    const Case cases[] = {
+        {"{\"chat_template\": \"<|im_start|>{{ x }}\"}", "<|im_start|>{{ x }}"},
+        {"{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"T\"}, "
+         "{\"name\": \"default\", \"template\": \"[INST] D\"}]}", "[INST] D"},
+        {"{\"bos_token\": \"<s>\"}", ""},
+        {"{\"chat_template\": 5}", nullptr},
+        {"{\"chat_template\": ", nullptr},
+    };
+    int i = 0;
+    for (const Case& c : cases) {
+        INFO(c.json);
+        RefModel ref = make_ref_model(v.c, 11);
+        const HfDirSpec spec = checkpoint(v, &ref);
+        const std::string dir = tmp.path + "/t" + std::to_string(i++);
+        std::string why;
+        REQUIRE_MESSAGE(write_hf_dir(dir, spec, &why), why);
+        FILE* f = std::fopen((dir + "/tokenizer_config.json").c_str(), "wb");
+        REQUIRE(f != nullptr);
+        std::fputs(c.json, f);
+        std::fclose(f);
+        agm::HfCheckpoint ck;
+        agm::ImportModel m;
+        agm::Error err;
+        REQUIRE_MESSAGE(agm::load_hf_checkpoint(dir, &ck, &err), err.msg);
+        const bool ok = agm::import_hf(ck, agm::HfImportOptions(), &m, &err);
+        if (c.expect == nullptr) {
+            CHECK(!ok);
+            CHECK(std::string(err.msg).find("tokenizer_config.json") != std::string::npos);
+            continue;
+        }
+        REQUIRE_MESSAGE(ok, err.msg);
+        std::vector<uint8_t> file;
+        agm::SizeReport rep;
+        REQUIRE_MESSAGE(agm::build_native_file(m, agm::BuildOptions(), &file, &rep, &err), err.msg);
+        const AlignedCopy image(file);
+        agm_model* model = nullptr;
+        agm_error e;
+        REQUIRE(agm_model_open_memory(image.data(), file.size(), nullptr, &model, &e) == AGM_OK);
+        size_t len = 0;
+        const char* got = agm_model_chat_template(model, &len);
+        CHECK(std::string(got != nullptr ? got : "", len) == c.expect);
+        agm_model_close(model);
+    }
+}

@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
             p = stop + 1;
         }
     }
+    if (f.chat_template != nullptr)
+        std::printf("chat template: %zu bytes (agmodel-serve reads it)\n", f.chat_template_bytes);
     std::printf("config:\n");
     std::printf("  arch             bitnet-llama (%u)\n", c.arch);
     std::printf("  dim              %u\n  hidden_dim       %u\n  n_layers         %u\n", c.dim,

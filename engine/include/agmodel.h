@@ -152,6 +152,13 @@ typedef struct agm_model_info {
 
 void agm_model_get_info(const agm_model* model, agm_model_info* info);
 
+/* The model's chat template as its source wrote it (GGUF
+ * tokenizer.chat_template, Hugging Face tokenizer_config.json's
+ * chat_template; the converter keeps it), in place in the model file: not
+ * NUL-terminated, *len bytes. NULL (and *len 0) if the file has none.
+ * [in] model [out] len (may be NULL) */
+const char* agm_model_chat_template(const agm_model* model, size_t* len);
+
 /* ---- Tokenizer --------------------------------------------------------- */
 
 /* Encodes `len` bytes of text (any bytes: invalid UTF-8 falls back to byte

@@ -413,6 +413,12 @@ void agm_model_close(agm_model* m) {
 #endif
 }
 
+const char* agm_model_chat_template(const agm_model* m, size_t* len) {
+    const char* t = m != nullptr ? m->file.chat_template : nullptr;
+    if (len != nullptr) *len = t != nullptr ? m->file.chat_template_bytes : 0;
+    return t;
+}
+
 void agm_model_get_info(const agm_model* m, agm_model_info* info) {
     const agm::ModelConfig& c = m->file.config;
     std::memset(info, 0, sizeof *info);

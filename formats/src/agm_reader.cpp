@@ -38,6 +38,7 @@ const char* section_name(uint32_t kind) {
         case AGM_SECTION_TENSORS: return "tensors";
         case AGM_SECTION_DATA: return "data";
         case AGM_SECTION_METADATA: return "metadata";
+        case AGM_SECTION_CHAT_TEMPLATE: return "chat template";
         default: return "unknown";
     }
 }
@@ -350,7 +351,7 @@ bool parse_model_file(const uint8_t* data, uint64_t size, bool verify_checksum, 
         return fail(err, "section table (%u entries at %llu) does not fit the file", h.n_sections,
                     (unsigned long long)h.section_table);
     const agm_section_entry* secs = reinterpret_cast<const agm_section_entry*>(data + h.section_table);
-    const agm_section_entry* by_kind[6] = {nullptr};
+    const agm_section_entry* by_kind[AGM_SECTION_CHAT_TEMPLATE + 1] = {nullptr};
     for (uint32_t i = 0; i < h.n_sections; ++i) {
         const agm_section_entry& s = secs[i];
         if (s.offset % AGM_FILE_ALIGN != 0 || s.offset < h.section_table + table_bytes ||
@@ -358,7 +359,7 @@ bool parse_model_file(const uint8_t* data, uint64_t size, bool verify_checksum, 
             return fail(err, "section #%u (%s): bytes [%llu, +%llu) are misaligned or outside the "
                         "file", i, section_name(s.kind), (unsigned long long)s.offset,
                         (unsigned long long)s.bytes);
-        if (s.kind == 0 || s.kind > AGM_SECTION_METADATA) {
+        if (s.kind == 0 || s.kind > AGM_SECTION_CHAT_TEMPLATE) {
             if (s.flags & AGM_SECTION_REQUIRED)
                 return fail_as(err, ErrorKind::Unsupported,
                                "section kind %u is required by this file but unknown to this "
@@ -387,6 +388,10 @@ bool parse_model_file(const uint8_t* data, uint64_t size, bool verify_checksum, 
     if (const agm_section_entry* ms = by_kind[AGM_SECTION_METADATA]) {
         out->metadata = reinterpret_cast<const char*>(data + ms->offset);
         out->metadata_bytes = ms->bytes;
+    }
+    if (const agm_section_entry* ct = by_kind[AGM_SECTION_CHAT_TEMPLATE]) {
+        out->chat_template = reinterpret_cast<const char*>(data + ct->offset);
+        out->chat_template_bytes = ct->bytes;
     }
     return true;
 }

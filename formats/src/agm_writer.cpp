@@ -55,6 +55,8 @@ void ModelWriter::set_config(const ModelConfig& c) {
 
 void ModelWriter::set_tokenizer(std::vector<uint8_t> section) { tokenizer_ = std::move(section); }
 
+void ModelWriter::set_chat_template(const std::string& text) { chat_template_ = text; }
+
 void ModelWriter::add_metadata(const std::string& key, const std::string& value) {
     metadata_ += key + ": " + value + "\n";
 }
@@ -86,6 +88,7 @@ bool ModelWriter::finish(std::vector<uint8_t>* out, Error* err) const {
     secs.push_back({AGM_SECTION_CONFIG, AGM_SECTION_REQUIRED, config_bytes});
     if (!tokenizer_.empty()) secs.push_back({AGM_SECTION_TOKENIZER, AGM_SECTION_REQUIRED, tokenizer_.size()});
     if (!metadata_.empty()) secs.push_back({AGM_SECTION_METADATA, 0, metadata_.size()});
+    if (!chat_template_.empty()) secs.push_back({AGM_SECTION_CHAT_TEMPLATE, 0, chat_template_.size()});
     secs.push_back({AGM_SECTION_TENSORS, AGM_SECTION_REQUIRED, index_bytes});
     secs.push_back({AGM_SECTION_DATA, AGM_SECTION_REQUIRED, data_bytes});
 
@@ -118,6 +121,7 @@ bool ModelWriter::finish(std::vector<uint8_t>* out, Error* err) const {
                 break;
             case AGM_SECTION_TOKENIZER: std::memcpy(dst, tokenizer_.data(), tokenizer_.size()); break;
             case AGM_SECTION_METADATA: std::memcpy(dst, metadata_.data(), metadata_.size()); break;
+            case AGM_SECTION_CHAT_TEMPLATE: std::memcpy(dst, chat_template_.data(), chat_template_.size()); break;
             case AGM_SECTION_TENSORS: {
                 agm_tensors_header th{(uint32_t)tensors_.size(), 0};
                 std::memcpy(dst, &th, sizeof th);

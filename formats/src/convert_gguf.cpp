@@ -334,6 +334,7 @@ bool import_gguf(const GgufFile& f, const GgufImportOptions& o, ImportModel* m, 
         m->has_vocab = true;
         m->metadata.push_back({"tokenizer.source", "GGUF " + kind});
     }
+    if (!f.get_string("tokenizer.chat_template", &m->chat_template, true, err)) return false;
     std::string name;
     if (!f.get_string("general.name", &name, true, err)) return false;
     m->metadata.push_back({"source", "GGUF v" + std::to_string(f.version) + " \"" + arch_name + "\"" +

@@ -26,6 +26,7 @@
 #include "agm/convert_hf.h"
 #include "agm/file_io.h"
 #include "agm/hf_tokenizer.h"
+#include "agm/json.h"
 #include "agm/model_file.h"
 #include "agm/vocab.h"
 
@@ -161,6 +162,34 @@ bool refuse_if_set(const JsonValue& c, const char* key, const char* why, Error* 
 }
 
 }  // namespace
+
+// tokenizer_config.json's chat_template, if the file exists: a string, or
+// a list of {"name", "template"} (the one named "default", else the first).
+static bool read_chat_template(const std::string& path, std::string* out, Error* err) {
+    FILE* probe = std::fopen(path.c_str(), "rb");
+    if (probe == nullptr) return true;
+    std::fclose(probe);
+    std::vector<uint8_t> bytes;
+    JsonValue doc;
+    if (!read_whole_file(path, &bytes, err, (uint64_t)64 << 20) || !parse_json(bytes.data(), bytes.size(), &doc, err))
+        return fail_context(err, path.c_str());
+    const JsonValue* t = doc.find("chat_template");
+    if (t == nullptr || t->is_null()) return true;
+    if (t->is_string()) {
+        *out = t->text();
+        return true;
+    }
+    if (t->is_array()) {
+        for (size_t i = 0; i < t->size(); ++i) {
+            const JsonValue* name = t->at(i).find("name");
+            const JsonValue* text = t->at(i).find("template");
+            if (text == nullptr || !text->is_string()) break;
+            if (out->empty() || (name != nullptr && name->is_string() && name->text() == "default")) *out = text->text();
+        }
+        if (!out->empty()) return true;
+    }
+    return fail(err, "%s: chat_template is neither a string nor a list of {name, template}", path.c_str());
+}
 
 bool import_hf(const HfCheckpoint& ck, const HfImportOptions& o, ImportModel* m, Error* err) {
     const JsonValue& c = ck.config;
@@ -298,6 +327,7 @@ bool import_hf(const HfCheckpoint& ck, const HfImportOptions& o, ImportModel* m,
         m->has_vocab = true;
         m->metadata.push_back({"tokenizer.source", tok_kind});
     }
+    if (!read_chat_template(ck.dir + "/tokenizer_config.json", &m->chat_template, err)) return false;
     m->metadata.push_back({"source", "Hugging Face checkpoint (" + arch + ")"});
     return true;
 }

@@ -164,6 +164,7 @@ bool build_native_file(const ImportModel& m, const BuildOptions& o, std::vector<
         w.set_tokenizer(std::move(section));
     }
     for (const auto& kv : m.metadata) w.add_metadata(kv.first, kv.second);
+    w.set_chat_template(m.chat_template);
     if (!w.finish(out, err)) return false;
 
     // The result must be a file the engine accepts (the reader checks every

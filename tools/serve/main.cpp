@@ -139,6 +139,18 @@ int main(int argc, char** argv) {
         return 1;
     }
     agm_model_get_info(ctx.model, &ctx.info);
+    // The chat template: --chat-template, else the family of the model's own, else plain.
+    size_t tlen = 0;
+    const char* ttext = agm_model_chat_template(ctx.model, &tlen);
+    if (chat_template.empty() && ttext != nullptr &&
+        !agm_serve::detect_chat_family(std::string(ttext, tlen), &ctx.family)) {
+        std::fprintf(stderr,
+                     "agmodel-serve: the model's chat template (%zu bytes) is not one of the built-in families; "
+                     "choose one with --chat-template NAME (%s)\n",
+                     tlen, agm_serve::chat_family_names().c_str());
+        agm_model_close(ctx.model);
+        return 2;
+    }
     ctx.model_path = model_path;
     ctx.model_name = !name.empty() ? name : model_path.empty() ? std::string("tinystories-3m") : base_name(model_path);
     agm_session_options sopt;

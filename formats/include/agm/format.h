@@ -47,7 +47,8 @@ enum agm_section_kind {
     AGM_SECTION_TOKENIZER = 2,
     AGM_SECTION_TENSORS = 3,
     AGM_SECTION_DATA = 4,
-    AGM_SECTION_METADATA = 5
+    AGM_SECTION_METADATA = 5,
+    AGM_SECTION_CHAT_TEMPLATE = 6 /* the model's chat template as its source wrote it (optional) */
 };
 #define AGM_SECTION_REQUIRED 1u
 

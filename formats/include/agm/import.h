@@ -66,6 +66,7 @@ struct ImportModel {
     bool has_vocab = false;
     Vocab vocab;
     std::vector<std::pair<std::string, std::string>> metadata;  // recorded in the file
+    std::string chat_template;  // the source's (GGUF tokenizer.chat_template, tokenizer_config.json), "" if none
 };
 
 struct BuildOptions {

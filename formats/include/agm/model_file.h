@@ -48,6 +48,8 @@ struct FileView {
     uint32_t n_tensors = 0;
     const char* metadata = nullptr;  // [metadata_bytes] "key: value\n" lines
     size_t metadata_bytes = 0;
+    const char* chat_template = nullptr;  // [chat_template_bytes], not NUL-terminated; nullptr: none
+    size_t chat_template_bytes = 0;
 };
 
 // Tensor type traits: one row per type this build understands.

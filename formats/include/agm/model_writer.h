@@ -22,6 +22,7 @@ public:
     void set_config(const ModelConfig& c);
     void set_tokenizer(std::vector<uint8_t> section);  // from serialize_tokenizer
     void add_metadata(const std::string& key, const std::string& value);
+    void set_chat_template(const std::string& text);  // the CHAT_TEMPLATE section ("" : none)
     // Takes `data` as the tensor's bytes; its size must match type and shape.
     bool add_tensor(const std::string& name, uint32_t type, std::vector<uint32_t> shape,
                     float scale, std::vector<uint8_t> data, Error* err);
@@ -39,6 +40,7 @@ private:
     std::vector<agm_config_entry> config_;
     std::vector<uint8_t> tokenizer_;
     std::string metadata_;
+    std::string chat_template_;
     std::vector<Tensor> tensors_;
 };
 
