@@ -355,7 +355,7 @@ TEST_CASE("GGUF at M300's shapes (24 layers, 1024 wide, 32000 tokens): the file 
 }
 
 TEST_CASE("GGUF: tokenizer.chat_template is kept in the file, byte for byte, and given out by the engine") {
-    for (const std::string tmpl : {std::string("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
+    for (const std::string& tmpl : {std::string("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
                                                "<|im_end|>\n{% endfor %}\u00e9"),
                                    std::string()}) {
         Variant v = variants()[0];
