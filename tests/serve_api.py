@@ -30,6 +30,8 @@ import tempfile
 import threading
 import time
 
+from serve_util import start_server
+
 SERVE, RUN, MODEL = sys.argv[1:4]
 EMU = sys.argv[4:]
 SLOW = 6 if EMU else 1
@@ -43,22 +45,7 @@ def check(name, ok, detail=""):
 
 
 def start(extra=()):
-    cmd = EMU + [SERVE, "--model", MODEL, "--port", "0"] + list(extra)
-    p = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    port = None
-    deadline = time.time() + 30 * SLOW
-    while time.time() < deadline:
-        line = p.stderr.readline()
-        if not line:
-            break
-        if "listening on http://127.0.0.1:" in line:
-            port = int(line.rsplit(":", 1)[1])
-            break
-    if port is None:
-        p.kill()
-        sys.exit("FAIL: the server did not start")
-    threading.Thread(target=lambda: [None for _ in p.stderr], daemon=True).start()
-    return p, port
+    return start_server(EMU + [SERVE, "--model", MODEL, "--port", "0"] + list(extra), 30 * SLOW)
 
 
 def stop(p):

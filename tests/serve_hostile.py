@@ -19,28 +19,14 @@ import sys
 import threading
 import time
 
+from serve_util import start_server
+
 SLOW = 1 if len(sys.argv) <= 2 else 6  # an emulated server is slower: longer bounds
 failures = []
 
 
 def start(extra):
-    cmd = sys.argv[2:] + [sys.argv[1], "--port", "0", "--host", "127.0.0.1"] + extra
-    p = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 30 * SLOW
-    port = None
-    while time.time() < deadline:
-        line = p.stderr.readline()
-        if not line:
-            break
-        if "listening on http://127.0.0.1:" in line:
-            port = int(line.rsplit(":", 1)[1])
-            break
-    if port is None:
-        p.kill()
-        sys.exit("FAIL: the server did not start: " + " ".join(cmd))
-    # Keep draining its stderr so that it never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in p.stderr], daemon=True).start()
-    return p, port
+    return start_server(sys.argv[2:] + [sys.argv[1], "--port", "0", "--host", "127.0.0.1"] + extra, 30 * SLOW)
 
 
 def exchange(port, parts, delay=0.0, timeout=10.0, close_after=None, until_close=False):

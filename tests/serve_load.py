@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 
+from serve_util import start_server
+
 SERVE, MODEL = sys.argv[1:3]
 CLIENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 32
 REQUESTS = int(sys.argv[4]) if len(sys.argv) > 4 else 4
@@ -26,16 +28,7 @@ QUEUE = int(sys.argv[5]) if len(sys.argv) > 5 else 32
 
 
 def main():
-    p = subprocess.Popen([SERVE, "--model", MODEL, "--port", "0", "--queue", str(QUEUE)],
-                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    port = None
-    while port is None:
-        line = p.stderr.readline()
-        if not line:
-            sys.exit("FAIL: the server did not start")
-        if "listening on http://127.0.0.1:" in line:
-            port = int(line.rsplit(":", 1)[1])
-    threading.Thread(target=lambda: [None for _ in p.stderr], daemon=True).start()
+    p, port = start_server([SERVE, "--model", MODEL, "--port", "0", "--queue", str(QUEUE)])
 
     results = []  # (status, complete, ttft seconds or None)
     lock = threading.Lock()
