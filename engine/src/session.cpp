@@ -19,6 +19,7 @@
 #include "session.h"
 
 using agm::kLanes;
+using agm::kv_value_bytes;
 using agm::Layout;
 
 namespace {
@@ -43,10 +44,6 @@ uint32_t padded_cols(uint32_t cols) {
 // Offsets of every buffer in the arena, computed once from the config, in
 // 64-bit arithmetic: on a 32-bit target a large context must be refused, not
 // wrap around (the config's limits keep every product below 2^62).
-// Bytes of one cached value (q8: without its block's scale).
-uint64_t kv_value_bytes(uint32_t kv_type) {
-    return kv_type == AGM_KV_F16 ? 2 : kv_type == AGM_KV_Q8 ? 1 : 4;
-}
 
 // The buffers a compact cache needs have size 0 for f32 (take(0) moves
 // nothing), so an f32 session's layout is the same as before there was a
@@ -108,6 +105,11 @@ Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
 
 
 namespace agm {
+
+uint64_t kv_value_bytes(uint32_t kv_type) {
+    return kv_type == AGM_KV_F16 ? 2 : kv_type == AGM_KV_Q8 ? 1 : 4;
+}
+
 namespace {
 
 // Quantises x[n] into the lane's qa and sa. The tl5 tables of the new

@@ -15,6 +15,9 @@ namespace agm {
 // two-vector tl5 product reads each weight once for both).
 constexpr uint32_t kLanes = 2;
 
+// Bytes of one cached value of a KV type (q8: without its block's scale).
+uint64_t kv_value_bytes(uint32_t kv_type);
+
 struct Layout {
     // per lane: residual, branch buffers, query, RoPE table, int8 input,
     // int32 sums, compact-cache k and v

@@ -26,7 +26,26 @@ agm::SnapshotShape shape_of(const agm_model* m, uint32_t kv_type) {
     return sh;
 }
 
-uint32_t value_bytes(uint32_t kv_type) { return kv_type == AGM_KV_F16 ? 2 : kv_type == AGM_KV_Q8 ? 1 : 4; }
+// Walks the first n positions of every layer's K and V rows (and q8
+// scales) of the session's cache and of a snapshot laid out as l, calling
+// move(cache bytes, snapshot bytes, count) for each run: save copies into
+// the snapshot, load out of it (Snap is uint8_t or const uint8_t).
+template <class Snap, class Move>
+void each_run(const agm_session* s, const agm::SnapshotLayout& l, const agm::SnapshotShape& sh, uint32_t n,
+              Snap* snap, Move move) {
+    const size_t vb = (size_t)agm::kv_value_bytes(s->kv_type);
+    const size_t used = (size_t)n * sh.kv_dim * vb, layer = (size_t)s->n_ctx * sh.kv_dim * vb;
+    for (uint32_t i = 0; i < sh.n_layers; ++i) {
+        move(s->kcache + i * layer, snap + l.kv + (size_t)(2 * i) * l.rows, used);
+        move(s->vcache + i * layer, snap + l.kv + (size_t)(2 * i + 1) * l.rows, used);
+    }
+    if (l.scale_rows == 0) return;
+    const size_t per = (size_t)s->n_ctx * sh.n_kv_heads, bytes = (size_t)n * sh.n_kv_heads * 4;
+    for (uint32_t i = 0; i < sh.n_layers; ++i) {
+        move(s->kscale + i * per, snap + l.scales + (size_t)(2 * i) * l.scale_rows, bytes);
+        move(s->vscale + i * per, snap + l.scales + (size_t)(2 * i + 1) * l.scale_rows, bytes);
+    }
+}
 
 // Parses bytes[n] and checks it against the model (and kv_type unless
 // UINT32_MAX) and every token id against the vocabulary.
@@ -88,19 +107,7 @@ agm_status agm_session_save(const agm_session* s, void* buf, size_t cap, size_t*
     std::memset(p, 0, (size_t)l.total);  // the alignment padding too: the bytes are a function of the state
     agm::write_snapshot_header(sh, s->pos, p);
     std::memcpy(p + l.tokens, s->tokens, (size_t)s->pos * 4);
-    const size_t vb = value_bytes(s->kv_type), used = (size_t)s->pos * sh.kv_dim * vb;
-    const size_t layer = (size_t)s->n_ctx * sh.kv_dim * vb;  // one layer of the session's cache
-    for (uint32_t i = 0; i < sh.n_layers; ++i) {
-        std::memcpy(p + l.kv + (size_t)(2 * i) * l.rows, s->kcache + i * layer, used);
-        std::memcpy(p + l.kv + (size_t)(2 * i + 1) * l.rows, s->vcache + i * layer, used);
-    }
-    if (l.scale_rows > 0) {
-        const size_t per = (size_t)s->n_ctx * sh.n_kv_heads, n = (size_t)s->pos * sh.n_kv_heads * 4;
-        for (uint32_t i = 0; i < sh.n_layers; ++i) {
-            std::memcpy(p + l.scales + (size_t)(2 * i) * l.scale_rows, s->kscale + i * per, n);
-            std::memcpy(p + l.scales + (size_t)(2 * i + 1) * l.scale_rows, s->vscale + i * per, n);
-        }
-    }
+    each_run(s, l, sh, s->pos, p, [](const void* cache, uint8_t* snap, size_t n) { std::memcpy(snap, cache, n); });
     agm::seal_snapshot(p, l.total);
     *written = (size_t)l.total;
     return AGM_OK;
@@ -120,19 +127,8 @@ agm_status agm_session_load(agm_session* s, const void* bytes, size_t n, agm_err
         return AGM_ERR_CONTEXT_FULL;
     }
     std::memcpy(s->tokens, p + l.tokens, (size_t)h.n_tokens * 4);
-    const size_t vb = value_bytes(s->kv_type), used = (size_t)h.n_tokens * h.kv_dim * vb;
-    const size_t layer = (size_t)s->n_ctx * h.kv_dim * vb;
-    for (uint32_t i = 0; i < h.n_layers; ++i) {
-        std::memcpy(s->kcache + i * layer, p + l.kv + (size_t)(2 * i) * l.rows, used);
-        std::memcpy(s->vcache + i * layer, p + l.kv + (size_t)(2 * i + 1) * l.rows, used);
-    }
-    if (l.scale_rows > 0) {
-        const size_t per = (size_t)s->n_ctx * h.n_kv_heads, m = (size_t)h.n_tokens * h.n_kv_heads * 4;
-        for (uint32_t i = 0; i < h.n_layers; ++i) {
-            std::memcpy(s->kscale + i * per, p + l.scales + (size_t)(2 * i) * l.scale_rows, m);
-            std::memcpy(s->vscale + i * per, p + l.scales + (size_t)(2 * i + 1) * l.scale_rows, m);
-        }
-    }
+    each_run(s, l, shape_of(s->model, s->kv_type), h.n_tokens, p,
+             [](void* cache, const uint8_t* snap, size_t n) { std::memcpy(cache, snap, n); });
     s->pos = h.n_tokens;
     s->has_logits = false;
     s->feed_active = false;
