@@ -26,6 +26,7 @@ struct Server::Conn {
     size_t out_off = 0;        // of out, already sent
     enum State { Reading, Queued, Running, Closing } state = Reading;
     bool keep_alive = true;    // of the request being served
+    bool head = false;         // it is a HEAD request: the reply's body is not sent
     bool continue_sent = false;
     double last_io = 0;        // last read or write that moved bytes (ms)
     double request_start = 0;  // the first byte of the request being read (0: none yet)
@@ -112,7 +113,7 @@ void Server::accept_new() {
 void Server::respond(Conn* c, const Reply& r, bool close) {
     const bool keep = !close && c->keep_alive;
     c->out += response_head(r.status, r.content_type.c_str(), (long long)r.body.size(), keep, r.extra_headers);
-    if (c->parser.request().method != "HEAD") c->out += r.body;
+    if (!c->head) c->out += r.body;
     if (!keep) c->state = Conn::Closing;
     on_writable(c);
 }
@@ -161,6 +162,7 @@ void Server::parse_requests(Conn* c) {
         }
         if (st == ParseStatus::Error) {
             c->keep_alive = false;
+            c->head = false;  // the refusal has a body, whatever the method
             respond(c, openai_error(c->parser.status(), c->parser.reason()), true);
             c->in.clear();
             return;
@@ -171,7 +173,7 @@ void Server::parse_requests(Conn* c) {
         c->continue_sent = false;
         c->request_start = c->in.empty() ? 0 : now_ms();
         c->keep_alive = req.keep_alive;
-        c->parser.request().method = req.method;  // respond() reads it (HEAD: no body)
+        c->head = req.method == "HEAD";
         if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
             Reply r;
             r.content_type = "text/html; charset=utf-8";
