@@ -4,11 +4,13 @@
 #ifndef AGM_TESTS_RUN_TOOL_H
 #define AGM_TESTS_RUN_TOOL_H
 
+#include <chrono>
 #include <csignal>
 #include <string>
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +55,60 @@ inline Run run_convert(const std::string& exe, const std::vector<std::string>& a
     close(pipefd[0]);
     int status = 0;
     REQUIRE(waitpid(pid, &status, 0) == pid);
+    r.exited = WIFEXITED(status);
+    if (r.exited) r.code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.sig = WTERMSIG(status);
+    return r;
+}
+
+// Runs a server (agmodel-serve) with args until its standard error shows
+// `ready` (then SIGTERM), it exits by itself, or timeout_s passes (then
+// SIGKILL, and the test fails). r.err holds what it wrote; r.code its exit
+// status (a server stopped by SIGTERM exits 0).
+inline Run run_until(const std::string& exe, const std::vector<std::string>& args, const std::string& ready,
+                     double timeout_s = 60) {
+    int pipefd[2];
+    REQUIRE(pipe(pipefd) == 0);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        const int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) dup2(devnull, 1);
+        close(pipefd[0]);
+        std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(exe.c_str(), argv.data());
+        _exit(127);
+    }
+    close(pipefd[1]);
+    Run r;
+    const auto t0 = std::chrono::steady_clock::now();
+    bool signalled = false, timed_out = false;
+    for (;;) {
+        const double left =
+            timeout_s - std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            timed_out = true;
+            break;
+        }
+        pollfd p{pipefd[0], POLLIN, 0};
+        if (poll(&p, 1, (int)(left * 1000) + 1) <= 0) continue;
+        char buf[4096];
+        const ssize_t n = read(pipefd[0], buf, sizeof buf);
+        if (n <= 0) break;  // it exited
+        r.err.append(buf, (size_t)n);
+        if (!signalled && r.err.find(ready) != std::string::npos) {
+            kill(pid, SIGTERM);
+            signalled = true;
+        }
+    }
+    close(pipefd[0]);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK_MESSAGE(!timed_out, "the server neither became ready nor exited: " << r.err);
     r.exited = WIFEXITED(status);
     if (r.exited) r.code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) r.sig = WTERMSIG(status);

@@ -279,6 +279,29 @@ def main():
         check("a damaged --system-prompt-cache: exit 1 with one line", r.returncode == 1 and
               err.count("\n") == 1 and "--system-prompt-cache" in err, err)
 
+    # Fixed memory: a grammar larger than --grammar-memory is refused in the
+    # API's own error object (and the next request is served); a prompt text
+    # longer than the context's tokens could hold is refused unencoded.
+    small, sport = start(["--grammar-memory", "50000", "--ctx", "64"])
+    st, j = post_json(sport, "/v1/chat/completions",
+                      dict(chat, response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema}}))
+    check("a grammar beyond --grammar-memory: 400 naming it (OpenAI)", st == 400 and
+          "--grammar-memory" in j["error"]["message"], j)
+    st, j = post_json(sport, "/api/generate", {"prompt": "Report:", "stream": False, "format": schema})
+    check("a grammar beyond --grammar-memory: 400 naming it (Ollama's error object)", st == 400 and
+          isinstance(j.get("error"), str) and "--grammar-memory" in j["error"], j)
+    st, j = post_json(sport, "/v1/completions", {"prompt": "x" * 20000, "max_tokens": 2})
+    check("a prompt text no 64-token context can hold: 400 naming its bytes", st == 400 and
+          "20000 bytes" in j["error"]["message"], j)
+    st, j = post_json(sport, "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 4, "temperature": 0})
+    check("then a normal request", st == 200 and j["usage"]["completion_tokens"] == 4, j)
+    stop(small)
+    for i in range(3):  # the arena reused request after request: the same valid output each time
+        st, j = post_json(port, "/api/generate", {"prompt": "Report:", "stream": False, "format": schema,
+                                                   "options": {"temperature": 0, "num_predict": 200}})
+        check("a schema request again (%d): 200, valid" % (i + 1), st == 200 and
+              jsonschema.validate(json.loads(j["response"]), schema) is None, j)
+
     # The listings.
     st, _, raw = request(port, "GET", "/v1/models")
     check("/v1/models", st == 200 and json.loads(raw)["data"][0]["object"] == "model", raw)

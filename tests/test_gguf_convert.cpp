@@ -382,3 +382,56 @@ TEST_CASE("GGUF: tokenizer.chat_template is kept in the file, byte for byte, and
         agm_model_close(m);
     }
 }
+
+TEST_CASE("GGUF: agmodel-serve formats by a converted model's chat template, or refuses to start with the choices") {
+    const char* convert = std::getenv("AGM_CONVERT");
+    const char* serve = std::getenv("AGM_SERVE");
+    if (convert == nullptr || serve == nullptr) return;  // host builds: ctest sets both
+    const std::string dir = temp_dir();
+    struct Case {
+        const char* name;
+        std::string tmpl;
+        std::vector<std::string> args;
+        int code;
+        const char* says;
+    };
+    const std::string chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n"
+                               "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    const std::string unknown = "{% for m in messages %}### {{ m.role }}: {{ m.content }}\n{% endfor %}";
+    const Case cases[] = {
+        {"ChatML", chatml, {}, 0, "chat template chatml"},
+        {"no template", "", {}, 0, "chat template plain"},
+        {"an unrecognised one", unknown, {}, 2, "is not one of the built-in families; choose one with --chat-template"},
+        {"an unrecognised one, chosen", unknown, {"--chat-template", "zephyr"}, 0, "chat template zephyr"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.name);
+        Variant v = variants()[0];
+        v.spec.chat_template = c.tmpl;
+        RefModel ref = make_ref_model(v.config, 9, gguf_float_rounding(v.spec), gguf_scale_rounding(v.spec));
+        const std::vector<uint8_t> gguf = write_gguf_model(&ref, v.spec);
+        const std::string in = dir + "/in.gguf", out = dir + "/out.agm";
+        FILE* fp = std::fopen(in.c_str(), "wb");
+        REQUIRE(fp != nullptr);
+        REQUIRE(std::fwrite(gguf.data(), 1, gguf.size(), fp) == gguf.size());
+        std::fclose(fp);
+        const Run conv = run_convert(convert, {in, "-o", out});
+        INFO(conv.err);
+        REQUIRE(conv.code == 0);
+        std::vector<std::string> args = {"--model", out, "--host", "127.0.0.1", "--port", "0"};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        const Run r = run_until(serve, args, "listening on http://127.0.0.1:");
+        INFO(r.err);
+        CHECK(r.exited);
+        CHECK(r.code == c.code);
+        CHECK(r.err.find(c.says) != std::string::npos);
+        if (c.code == 2) {  // the choices are named
+            CHECK(r.err.find("chatml") != std::string::npos);
+            CHECK(r.err.find("llama3") != std::string::npos);
+            CHECK(r.err.find("listening") == std::string::npos);
+        }
+        std::remove(in.c_str());
+        std::remove(out.c_str());
+    }
+    rmdir(dir.c_str());
+}

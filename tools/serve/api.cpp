@@ -9,6 +9,8 @@
 
 namespace agm_serve {
 
+Reply Formatter::failure(int status, const std::string& message) const { return openai_error(status, message); }
+
 Reply openai_error(int status, const std::string& message, const char* param) {
     const char* type = status == 401   ? "authentication_error"
                        : status == 404 ? "not_found_error"
@@ -40,6 +42,11 @@ std::string make_id(const char* prefix) {
 }
 
 bool tokenize_prompt(const ApiContext& ctx, const std::string& text, std::vector<int32_t>* ids, std::string* error) {
+    if (text.size() > ctx.max_prompt_bytes) {
+        *error = "the prompt is " + std::to_string(text.size()) + " bytes; the context of " +
+                 std::to_string(ctx.n_ctx) + " tokens takes at most " + std::to_string(ctx.max_prompt_bytes);
+        return false;
+    }
     ids->resize(text.size() + 8);
     size_t n = 0;
     agm_error e;

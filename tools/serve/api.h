@@ -27,6 +27,7 @@ struct ApiContext {
     std::string model_path;
     ChatFamily family = ChatFamily::Plain;
     uint32_t n_ctx = 0;
+    size_t max_prompt_bytes = 1 << 20;  // a longer prompt text cannot fit n_ctx tokens: refused unencoded
     const char* kv_name = "f32";
     std::string api_key;  // "": none asked
     long long started = 0;  // Unix time at startup (the "created" of /v1/models)
@@ -53,6 +54,9 @@ public:
     virtual std::string end(const Generation& g) = 0;
     // Streaming: the bytes for an error after the stream began.
     virtual std::string error(const std::string& message) = 0;
+    // The reply for an error before anything was sent, in the API's own
+    // error object (OpenAI's by default).
+    virtual Reply failure(int status, const std::string& message) const;
 };
 
 struct Job {

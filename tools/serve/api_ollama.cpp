@@ -46,6 +46,7 @@ public:
         return out + (stream_ ? "\n" : "");
     }
     std::string error(const std::string& message) override { return "{\"error\":" + json_string(message) + "}\n"; }
+    Reply failure(int status, const std::string& message) const override { return ollama_error(status, message); }
 
 private:
     std::string head() const {

@@ -11,15 +11,53 @@ double now_ms() {
     return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
 }
 
-Generation::Generation(agm_model* model, agm_session* session) : model_(model), session_(session) {
+Generation::Generation(agm_model* model, agm_session* session, GrammarArena* arena)
+    : model_(model), session_(session), arena_(arena) {
     agm_model_get_info(model_, &info_);
     mask_.resize((info_.vocab_size + 31) / 32);
 }
 
-Generation::~Generation() {
-    agm_matcher_free(matcher_);
-    agm_grammar_free(grammar_);
+// The grammar and its matcher live in the arena: nothing to free.
+Generation::~Generation() = default;
+
+namespace {
+
+// Compiles text into the arena: the grammar first, its matcher after it.
+bool compile_grammar(agm_model* model, const std::string& text, GrammarArena* arena, agm_grammar** grammar,
+                     agm_matcher** matcher, std::string* error) {
+    agm_error e;
+    size_t g_bytes = 0, m_bytes = 0;
+    if (agm_grammar_memory_size(model, text.data(), text.size(), nullptr, &g_bytes, &e) != AGM_OK) {
+        *error = std::string("grammar: ") + e.message;
+        return false;
+    }
+    const size_t cap = arena != nullptr ? arena->bytes() : 0;
+    const size_t m_off = (g_bytes + 15) & ~(size_t)15;
+    if (m_off > cap || agm_grammar_init(model, text.data(), text.size(), nullptr, arena->data(), g_bytes, grammar,
+                                        &e) != AGM_OK) {
+        *error = m_off > cap ? "the output's grammar needs " + std::to_string(g_bytes) +
+                                   " bytes; the server's grammar memory is " + std::to_string(cap) +
+                                   " (--grammar-memory)"
+                             : std::string("grammar: ") + e.message;
+        return false;
+    }
+    if (agm_matcher_memory_size(*grammar, &m_bytes, &e) != AGM_OK) {
+        *error = std::string("grammar: ") + e.message;
+        return false;
+    }
+    if (m_bytes > cap - m_off) {
+        *error = "the output's grammar and its matcher need " + std::to_string(m_off + m_bytes) +
+                 " bytes; the server's grammar memory is " + std::to_string(cap) + " (--grammar-memory)";
+        return false;
+    }
+    if (agm_matcher_init(*grammar, arena->data() + m_off, m_bytes, matcher, &e) != AGM_OK) {
+        *error = std::string("grammar: ") + e.message;
+        return false;
+    }
+    return true;
 }
+
+}  // namespace
 
 bool Generation::start(const GenParams& params, std::string* error) {
     params_ = params;
@@ -50,12 +88,7 @@ bool Generation::start(const GenParams& params, std::string* error) {
         return false;
     }
     if (!params_.grammar.empty()) {
-        if (agm_grammar_create(model_, params_.grammar.data(), params_.grammar.size(), nullptr, &grammar_, &e) !=
-                AGM_OK ||
-            agm_matcher_create(grammar_, &matcher_, &e) != AGM_OK) {
-            *error = std::string("grammar: ") + e.message;
-            return false;
-        }
+        if (!compile_grammar(model_, params_.grammar, arena_, &grammar_, &matcher_, error)) return false;
         agm_matcher_reset(matcher_, params_.prompt.back());
     }
     // One unit of work per call: the event loop runs between layer passes.

@@ -32,9 +32,24 @@ struct GenParams {
 
 enum class Finish { None, Stop, Length, Cancelled, Error };
 
+// The memory a request's grammar and its matcher are compiled into:
+// reserved once at startup (--grammar-memory), reused by every request; a
+// grammar that does not fit is refused (400) instead of growing the heap.
+class GrammarArena {
+public:
+    explicit GrammarArena(size_t bytes) : bytes_(bytes), data_(bytes != 0 ? new uint8_t[bytes] : nullptr) {}
+    uint8_t* data() const { return data_.get(); }
+    size_t bytes() const { return bytes_; }
+
+private:
+    size_t bytes_;
+    std::unique_ptr<uint8_t[]> data_;  // not zeroed: pages become resident as grammars use them
+};
+
 class Generation {
 public:
-    Generation(agm_model* model, agm_session* session);
+    // arena: where a grammar goes (may be null: then no grammar is accepted).
+    Generation(agm_model* model, agm_session* session, GrammarArena* arena);
     ~Generation();
     Generation(const Generation&) = delete;
     Generation& operator=(const Generation&) = delete;
@@ -68,6 +83,7 @@ private:
 
     agm_model* model_;
     agm_session* session_;
+    GrammarArena* arena_;
     agm_model_info info_{};
     GenParams params_;
     agm_sampler sampler_{};

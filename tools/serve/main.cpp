@@ -5,7 +5,7 @@
 //                 [--api-key KEY] [--queue N] [--max-connections N]
 //                 [--max-header BYTES] [--max-body BYTES] [--chat-template NAME]
 //                 [--request-timeout S] [--idle-timeout S] [--name NAME]
-//                 [--system-prompt-cache FILE]
+//                 [--system-prompt-cache FILE] [--grammar-memory BYTES]
 //
 // It prints "agmodel-serve: listening on http://HOST:PORT" on standard error
 // once it accepts connections (--port 0: a free port, named there), and
@@ -36,7 +36,7 @@ int usage() {
                  "                     [--api-key KEY] [--queue N] [--max-connections N]\n"
                  "                     [--max-header BYTES] [--max-body BYTES] [--chat-template NAME]\n"
                  "                     [--request-timeout S] [--idle-timeout S] [--name NAME]\n"
-                 "                     [--system-prompt-cache FILE]\n"
+                 "                     [--system-prompt-cache FILE] [--grammar-memory BYTES]\n"
                  "  --model FILE     model file (default: the bundled 3M TinyStories BitNet model)\n"
                  "  --host ADDR      address to listen on (default 127.0.0.1: this machine only)\n"
                  "  --port N         TCP port (default 8080; 0: a free one, printed)\n"
@@ -53,7 +53,9 @@ int usage() {
                  "  --name NAME      the model's name in the API (default: the file's base name)\n"
                  "  --system-prompt-cache FILE  restore this session snapshot at startup (agmodel-run\n"
                  "                   --prompt-cache writes one): requests that begin with its tokens\n"
-                 "                   feed only the rest\n",
+                 "                   feed only the rest\n"
+                 "  --grammar-memory BYTES  memory for a request's output grammar (JSON Schema, tools),\n"
+                 "                   reserved at startup (default 8388608; a grammar that needs more: 400)\n",
                  agm_serve::chat_family_names().c_str());
     return 2;
 }
@@ -110,6 +112,7 @@ int main(int argc, char** argv) {
         else if (a == "--idle-timeout") ok = to_number(v, 0.1, 86400, &so.idle_timeout_s);
         else if (a == "--name") name = v;
         else if (a == "--system-prompt-cache") cache_path = v;
+        else if (a == "--grammar-memory") ok = to_number(v, 0, 1u << 30, &d), so.grammar_memory = (size_t)d;
         else {
             std::fprintf(stderr, "agmodel-serve: unknown option %s\n", a.c_str());
             return usage();
@@ -128,11 +131,35 @@ int main(int argc, char** argv) {
     agm_error e;
     agm_open_options oo;
     agm_open_options_default(&oo);
-    oo.max_text_bytes = (uint32_t)so.limits.max_body;  // a prompt may be as long as a body
-    agm_status st = model_path.empty()
-                        ? agm_model_open_memory(agm_bundled_model, (size_t)(agm_bundled_model_end - agm_bundled_model),
-                                                &oo, &ctx.model, &e)
-                        : agm_model_open_file(model_path.c_str(), &oo, &ctx.model, &e);
+    const size_t bundled_bytes = (size_t)(agm_bundled_model_end - agm_bundled_model);
+    auto open_model = [&](agm_model** m) {
+        return model_path.empty() ? agm_model_open_memory(agm_bundled_model, bundled_bytes, &oo, m, &e)
+                                  : agm_model_open_file(model_path.c_str(), &oo, m, &e);
+    };
+    // A first look (no checksum pass) sizes the tokenizer's scratch: a
+    // prompt longer than the context's tokens could hold is refused before
+    // it is encoded, so the scratch (some hundred bytes per text byte) is
+    // sized for that, not for a whole request body.
+    oo.verify_checksum = 0;
+    agm_model* probe = nullptr;
+    agm_status st = open_model(&probe);
+    if (st == AGM_OK) {
+        agm_model_info pi;
+        agm_model_get_info(probe, &pi);
+        size_t longest = 1;
+        for (uint32_t t = 0; t < pi.vocab_size; ++t) {
+            char piece[8];
+            const size_t n = agm_token_piece(probe, -1, (int32_t)t, 0, piece, sizeof piece);
+            if (n > longest) longest = n;
+        }
+        const uint64_t positions = n_ctx > 0 ? (uint64_t)n_ctx : pi.max_seq_len;
+        const uint64_t bytes = positions * (longest + 1 > 16 ? longest + 1 : 16);
+        ctx.max_prompt_bytes = (size_t)(bytes < so.limits.max_body ? bytes : so.limits.max_body);
+        agm_model_close(probe);
+        agm_open_options_default(&oo);
+        oo.max_text_bytes = (uint32_t)(ctx.max_prompt_bytes > 1024 ? ctx.max_prompt_bytes : 1024);
+        st = open_model(&ctx.model);
+    }
     if (st != AGM_OK) {
         std::fprintf(stderr, "agmodel-serve: %s: %s\n", model_path.empty() ? "the bundled model" : model_path.c_str(),
                      e.message);
@@ -164,6 +191,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     ctx.n_ctx = agm_session_context(session);
+    size_t session_bytes = 0;
+    agm_session_memory_size(ctx.model, &sopt, &session_bytes, nullptr);
     if (!cache_path.empty()) {
         std::vector<uint8_t> bytes;
         agm::Error ferr;
@@ -196,6 +225,14 @@ int main(int argc, char** argv) {
         } else {
             std::fprintf(stderr, "agmodel-serve: %s, context %u, KV %s, chat template %s\n", ctx.model_name.c_str(),
                          ctx.n_ctx, ctx.kv_name, agm_serve::chat_family_name(ctx.family));
+            // What it holds from now on (docs/server.md, "Memory").
+            std::fprintf(stderr,
+                         "agmodel-serve: memory: model file %llu bytes (mapped) and %llu bytes, session %zu bytes, "
+                         "grammar memory %zu bytes; per connection at most %zu bytes read ahead and %zu unsent "
+                         "(%zu connections)\n",
+                         (unsigned long long)ctx.info.file_bytes, (unsigned long long)ctx.info.model_bytes,
+                         session_bytes, so.grammar_memory, agm_serve::read_ahead_cap(so),
+                         so.max_unsent, so.max_connections);
             std::fprintf(stderr, "agmodel-serve: listening on http://%s:%d\n", so.host.c_str(), server.port());
             server.run(&g_stop);
             std::fprintf(stderr, "agmodel-serve: stopped\n");

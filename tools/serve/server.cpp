@@ -44,7 +44,7 @@ bool set_nonblocking(int fd) {
 }  // namespace
 
 Server::Server(const ServerOptions& options, const ApiContext& ctx, agm_session* session)
-    : opt_(options), ctx_(ctx), session_(session) {}
+    : opt_(options), ctx_(ctx), session_(session), arena_(options.grammar_memory) {}
 
 Server::~Server() {
     for (auto& c : conns_)
@@ -117,8 +117,6 @@ void Server::respond(Conn* c, const Reply& r, bool close) {
     if (!keep) c->state = Conn::Closing;
     on_writable(c);
 }
-
-size_t Server::input_cap() const { return opt_.limits.max_header + opt_.limits.max_body + 16384; }
 
 void Server::on_readable(Conn* c) {
     char buf[16384];
@@ -241,11 +239,12 @@ void Server::start_next_job() {
     while (running_ == nullptr && !queue_.empty()) {
         Conn* c = queue_.front();
         queue_.pop_front();
-        gen_.reset(new Generation(ctx_.model, session_));
+        gen_.reset(new Generation(ctx_.model, session_, &arena_));
         std::string why;
         if (!gen_->start(c->job.params, &why)) {
             c->state = Conn::Reading;
-            respond(c, openai_error(400, why), false);
+            respond(c, c->job.formatter->failure(400, why), false);
+            c->job = Job();
             gen_.reset();
             parse_requests(c);
             continue;
@@ -299,7 +298,7 @@ void Server::finish_job(bool cancelled) {
         } else {
             c->state = Conn::Reading;
             if (failed) {
-                respond(c, openai_error(500, gen_->error()), false);
+                respond(c, f.failure(500, gen_->error()), false);
             } else {
                 Reply r;
                 r.content_type = f.content_type();
@@ -323,6 +322,7 @@ void Server::check_timers() {
         } else if (c->state == Conn::Reading && c->request_start != 0 &&
                    t - c->request_start > opt_.request_timeout_s * 1000) {
             c->keep_alive = false;
+            c->head = false;  // of an earlier request: this reply has its body
             respond(c, openai_error(408, "the request took more than " + std::to_string((int)opt_.request_timeout_s) +
                                              " s to arrive"), true);
         } else if (c->state == Conn::Reading && c->in.empty() && c->out.empty() &&

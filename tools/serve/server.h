@@ -32,7 +32,12 @@ struct ServerOptions {
     double write_timeout_s = 30;    // unsent output without progress
     size_t max_unsent = 1 << 20;    // output held for a client that does not read
     double slice_ms = 5;            // inference between two polls
+    size_t grammar_memory = 8 << 20;  // a request's grammar and matcher (reserved at startup)
 };
+
+// Bytes a connection reads ahead of the request being served, at most: one
+// request's head and body and one read more.
+inline size_t read_ahead_cap(const ServerOptions& o) { return o.limits.max_header + o.limits.max_body + 16384; }
 
 class Server {
 public:
@@ -56,7 +61,7 @@ private:
     void finish_job(bool cancelled);
     void close_conn(Conn* c);
     void check_timers();
-    size_t input_cap() const;  // bytes read ahead of the request being served, at most
+    size_t input_cap() const { return read_ahead_cap(opt_); }
 
     ServerOptions opt_;
     ApiContext ctx_;
@@ -66,6 +71,7 @@ private:
     std::vector<std::unique_ptr<Conn>> conns_;
     std::deque<Conn*> queue_;
     Conn* running_ = nullptr;  // the connection whose job the worker runs
+    GrammarArena arena_;
     std::unique_ptr<Generation> gen_;
 };
 
