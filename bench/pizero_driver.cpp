@@ -50,7 +50,10 @@
 //           --snapshot FILE: without --restore, the prefix's snapshot is
 //           written to FILE after the measured work (truncate to P, save);
 //           with it, read from FILE if it exists (else made first, not
-//           measured).
+//           measured). --bytes-only runs nothing and prints the memory
+//           term of a feed of the whole prompt, or with --restore of the
+//           query after the prefix already held (no snapshot read: a
+//           server restores it at startup).
 // The engine's own markers (engine/src/perf_regions.h, built in with
 // -DAGM_PERF_MARKERS=ON) split the measured part into operations.
 //
@@ -104,7 +107,7 @@ int usage() {
                  "                         [--no-jump-forward] [--no-sparse-classifier] [--reports N]\n"
                  "                         [--no-precompute]\n"
                  "       agm_pizero_driver MODEL ttft [--prefix P] [--query Q] [--restore] [--snapshot FILE]\n"
-                 "                         [--kv f32|f16|q8]\n");
+                 "                         [--kv f32|f16|q8] [--bytes-only]\n");
     return 2;
 }
 
@@ -269,7 +272,7 @@ int main(int argc, char** argv) {
     const bool decode = mode == "decode", json = mode == "json", ttft = mode == "ttft";
     long tokens = decode ? 128 : json ? 256 : 64;
     long prefix = 300, query = 20;
-    bool restore = false;
+    bool restore = false, bytes_only = false;
     std::string snapshot_path;
     uint32_t kv = AGM_KV_F32;
     std::string grammar_path;
@@ -280,6 +283,7 @@ int main(int argc, char** argv) {
         if (a == "--no-sparse-classifier") { jr.sparse = false; continue; }
         if (a == "--no-precompute") { jr.precompute = false; continue; }
         if (a == "--restore") { restore = true; continue; }
+        if (a == "--bytes-only") { bytes_only = true; continue; }
         if (a == "--reports" && i + 1 < argc) {
             jr.reports = std::strtol(argv[++i], nullptr, 10);
             if (jr.reports < 0 || jr.reports > 100) return usage();
@@ -388,7 +392,10 @@ int main(int argc, char** argv) {
         for (long p = first; p < first + fed; ++p) rows += (double)p + 2.0;
         kv_bytes = 2.0 * c.n_layers * by.kv_row * rows;
         std::vector<uint8_t> snap;
-        if (restore) {
+        if (bytes_only) {
+            // The memory term alone (bench/pizero-estimate --serve: the
+            // server's own run is measured under the plugin).
+        } else if (restore) {
             // The prefix's snapshot: from the recompute run's file, or made here.
             std::string kept;
             if (!snapshot_path.empty() && read_text(snapshot_path, &kept)) {

@@ -116,6 +116,13 @@ bool convert_image(const std::vector<uint8_t>& gguf, std::vector<uint8_t>* out, 
            agm::build_native_file(m, agm::BuildOptions(), out, rep, err);
 }
 
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+    FILE* fp = std::fopen(path.c_str(), "wb");
+    REQUIRE(fp != nullptr);
+    REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), fp) == bytes.size());
+    REQUIRE(std::fclose(fp) == 0);
+}
+
 std::string temp_dir() {
     char tmpl[] = "/tmp/agm_gguf_XXXXXX";
     const char* d = mkdtemp(tmpl);
@@ -138,10 +145,7 @@ TEST_CASE("GGUF: every architecture and tensor type converts and runs as the ref
         REQUIRE_MESSAGE(convert_image(gguf, &file, &rep, &err), err.msg);
         if (convert != nullptr) {  // the tool writes the same bytes
             const std::string in = dir + "/in.gguf", out = dir + "/out.agm";
-            FILE* fp = std::fopen(in.c_str(), "wb");
-            REQUIRE(fp != nullptr);
-            REQUIRE(std::fwrite(gguf.data(), 1, gguf.size(), fp) == gguf.size());
-            std::fclose(fp);
+            write_file(in, gguf);
             const Run r = run_convert(convert, {in, "-o", out});
             INFO(r.err);
             REQUIRE(r.code == 0);
@@ -411,10 +415,7 @@ TEST_CASE("GGUF: agmodel-serve formats by a converted model's chat template, or 
         RefModel ref = make_ref_model(v.config, 9, gguf_float_rounding(v.spec), gguf_scale_rounding(v.spec));
         const std::vector<uint8_t> gguf = write_gguf_model(&ref, v.spec);
         const std::string in = dir + "/in.gguf", out = dir + "/out.agm";
-        FILE* fp = std::fopen(in.c_str(), "wb");
-        REQUIRE(fp != nullptr);
-        REQUIRE(std::fwrite(gguf.data(), 1, gguf.size(), fp) == gguf.size());
-        std::fclose(fp);
+        write_file(in, gguf);
         const Run conv = run_convert(convert, {in, "-o", out});
         INFO(conv.err);
         REQUIRE(conv.code == 0);

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "page.h"
+#include "perf.h"
 
 namespace agm_serve {
 
@@ -172,32 +173,48 @@ void Server::parse_requests(Conn* c) {
         c->request_start = c->in.empty() ? 0 : now_ms();
         c->keep_alive = req.keep_alive;
         c->head = req.method == "HEAD";
-        if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
-            Reply r;
-            r.content_type = "text/html; charset=utf-8";
-            r.body = page_html();
-            respond(c, r, false);
-            continue;
+        const bool first = measure_ == 0;
+        if (first) {
+            AGM_SERVE_MEASURE_BEGIN();
+            measure_ = 1;
         }
-        Reply reply;
-        Job job;
-        if (!route(ctx_, req, &reply, &job)) {
-            respond(c, reply, false);
-            continue;
-        }
-        if (queue_.size() >= opt_.queue) {
-            Reply busy = req.path.compare(0, 5, "/api/") == 0
-                             ? ollama_error(503, "the server is busy (" + std::to_string(opt_.queue) + " requests queued)")
-                             : openai_error(503, "the server is busy (" + std::to_string(opt_.queue) +
-                                                     " requests queued); try again");
-            busy.extra_headers = "Retry-After: 1\r\n";
-            respond(c, busy, false);
-            continue;
-        }
-        c->job = std::move(job);
-        c->state = Conn::Queued;
-        queue_.push_back(c);
+        handle(c, req);
+        if (first && c->state != Conn::Queued) measure_end();  // a reply without a job
     }
+}
+
+void Server::handle(Conn* c, const HttpRequest& req) {
+    if (req.path == "/" && (req.method == "GET" || req.method == "HEAD")) {
+        Reply r;
+        r.content_type = "text/html; charset=utf-8";
+        r.body = page_html();
+        respond(c, r, false);
+        return;
+    }
+    Reply reply;
+    Job job;
+    if (!route(ctx_, req, &reply, &job)) {
+        respond(c, reply, false);
+        return;
+    }
+    if (queue_.size() >= opt_.queue) {
+        Reply busy = req.path.compare(0, 5, "/api/") == 0
+                         ? ollama_error(503, "the server is busy (" + std::to_string(opt_.queue) + " requests queued)")
+                         : openai_error(503, "the server is busy (" + std::to_string(opt_.queue) +
+                                                 " requests queued); try again");
+        busy.extra_headers = "Retry-After: 1\r\n";
+        respond(c, busy, false);
+        return;
+    }
+    c->job = std::move(job);
+    c->state = Conn::Queued;
+    queue_.push_back(c);
+}
+
+void Server::measure_end() {
+    if (measure_ != 1) return;
+    AGM_SERVE_MEASURE_END();
+    measure_ = 2;
 }
 
 void Server::on_writable(Conn* c) {
@@ -244,6 +261,7 @@ void Server::start_next_job() {
         if (!gen_->start(c->job.params, &why)) {
             c->state = Conn::Reading;
             respond(c, c->job.formatter->failure(400, why), false);
+            measure_end();
             c->job = Job();
             gen_.reset();
             parse_requests(c);
@@ -266,6 +284,7 @@ void Server::run_job() {
     Conn* c = running_;
     std::string text;
     const bool more = gen_->step(opt_.slice_ms, &text);
+    if (gen_->completion_tokens() > 0 || !more) measure_end();  // the first request's first token
     Formatter& f = *c->job.formatter;
     const std::string piece = f.text(text);
     if (f.streaming()) append_chunk(&c->out, piece.data(), piece.size());

@@ -55,6 +55,8 @@ private:
     void on_readable(Conn* c);
     void on_writable(Conn* c);
     void parse_requests(Conn* c);
+    void handle(Conn* c, const HttpRequest& req);  // a whole request: a reply, or a job queued
+    void measure_end();                             // ends the first request's measure (perf.h), once
     void respond(Conn* c, const Reply& r, bool close);
     void start_next_job();
     void run_job();
@@ -72,6 +74,7 @@ private:
     std::deque<Conn*> queue_;
     Conn* running_ = nullptr;  // the connection whose job the worker runs
     GrammarArena arena_;
+    int measure_ = 0;  // the first request's time to first token (perf.h): 0 before, 1 during, 2 after
     std::unique_ptr<Generation> gen_;
 };
 
