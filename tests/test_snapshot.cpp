@@ -74,10 +74,11 @@ TEST_CASE("snapshot: truncate, then feed another ending: what a fresh feed of it
     Opened md;
     const std::vector<int32_t> a = ids_of(md.m, kPrefix);
     const std::vector<int32_t> b = ids_of(md.m, "Once upon a time, there was a big dog named Max.");
-    size_t common = 0;
-    while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
+    const size_t common = agm_reusable_prefix(a.data(), a.size(), b.data(), b.size());
     REQUIRE(common > 2);
     REQUIRE(common < b.size());
+    CHECK(a[common - 1] == b[common - 1]);
+    CHECK(a[common] != b[common]);
     for (uint32_t kv : {(uint32_t)AGM_KV_F32, (uint32_t)AGM_KV_F16, (uint32_t)AGM_KV_Q8}) {
         INFO("kv " << agm_test::kv_name(kv));
         Sess s(md.m, kv, 128), fresh(md.m, kv, 128);
@@ -91,6 +92,21 @@ TEST_CASE("snapshot: truncate, then feed another ending: what a fresh feed of it
         CHECK(same_logits(md.m, s.s, fresh.s));
         CHECK(std::memcmp(agm_session_tokens(s.s), b.data(), b.size() * 4) == 0);
     }
+}
+
+TEST_CASE("agm_reusable_prefix: the common prefix, never the whole prompt") {
+    const int32_t held[] = {1, 5, 7, 9, 11};
+    const int32_t same[] = {1, 5, 7, 9, 11}, longer[] = {1, 5, 7, 9, 11, 13}, other[] = {1, 5, 8, 9},
+                  first_differs[] = {2, 5, 7}, shorter[] = {1, 5, 7};
+    CHECK(agm_reusable_prefix(held, 5, same, 5) == 4);  // the last token is fed again: its logits
+    CHECK(agm_reusable_prefix(held, 5, longer, 6) == 5);
+    CHECK(agm_reusable_prefix(held, 5, other, 4) == 2);
+    CHECK(agm_reusable_prefix(held, 5, first_differs, 3) == 0);
+    CHECK(agm_reusable_prefix(held, 5, shorter, 3) == 2);
+    CHECK(agm_reusable_prefix(held, 0, longer, 6) == 0);
+    CHECK(agm_reusable_prefix(nullptr, 0, longer, 6) == 0);
+    CHECK(agm_reusable_prefix(held, 5, longer, 0) == 0);
+    CHECK(agm_reusable_prefix(held, 5, longer, 1) == 0);
 }
 
 TEST_CASE("snapshot: the bytes are the state's, the same on every target") {

@@ -176,9 +176,7 @@ struct PromptCache {
             return;
         }
         tokens.resize(held);
-        size_t common = 0;
-        while (common < held && common < n && tokens[common] == ids[common]) ++common;
-        const size_t r = common < n ? common : n - 1;
+        const size_t r = agm_reusable_prefix(tokens.data(), held, ids, n);
         if (r == 0) return;
         st = agm_session_load(s, bytes.data(), bytes.size(), &e);
         if (st == AGM_OK) st = agm_session_truncate(s, (uint32_t)r, &e);

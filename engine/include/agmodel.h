@@ -345,6 +345,13 @@ agm_status agm_snapshot_tokens(const agm_model* model, const void* bytes, size_t
  * logits afterwards. [in] n [out] error */
 agm_status agm_session_truncate(agm_session* session, uint32_t n, agm_error* error);
 
+/* How many of the positions held (held[n_held]: agm_session_tokens, or a
+ * snapshot's agm_snapshot_tokens) can serve prompt[n]: their common
+ * prefix, but never all of the prompt (its last token must be fed: the
+ * logits after it are not kept). Truncate to it, feed prompt from there.
+ * [in] held[n_held], prompt[n] */
+size_t agm_reusable_prefix(const int32_t* held, size_t n_held, const int32_t* prompt, size_t n);
+
 /* Bytes of the session's arena (its whole working memory): what
  * agm_session_memory_size() gave for its options. */
 size_t agm_session_memory_used(const agm_session* session);

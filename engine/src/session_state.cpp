@@ -169,3 +169,10 @@ agm_status agm_session_truncate(agm_session* s, uint32_t n, agm_error* error) {
 }
 
 }  // extern "C"
+
+size_t agm_reusable_prefix(const int32_t* held, size_t n_held, const int32_t* prompt, size_t n) {
+    if (held == nullptr || prompt == nullptr || n == 0) return 0;
+    size_t common = 0;
+    while (common < n_held && common < n && held[common] == prompt[common]) ++common;
+    return common < n ? common : n - 1;
+}

@@ -143,9 +143,7 @@ extern "C" int agm_fw_generate_cached(const void* model_data, size_t model_bytes
         size_t n_held = 0;
         st = agm_snapshot_tokens(r.model, snapshot, snapshot_bytes, held, ctx, &n_held, &e);
         if (st == AGM_OK) {
-            size_t common = 0;
-            while (common < n_held && common < n_feed && held[common] == r.ids[common]) ++common;
-            restored = common < n_feed ? common : n_feed - 1;
+            restored = agm_reusable_prefix(held, n_held, r.ids, n_feed);
             if (restored > 0) {
                 st = agm_session_load(r.session, snapshot, snapshot_bytes, &e);
                 if (st == AGM_OK) st = agm_session_truncate(r.session, (uint32_t)restored, &e);

@@ -98,10 +98,7 @@ bool Generation::start(const GenParams& params, std::string* error) {
     agm_session_set_control(session_, &c, &e);
     // The common prefix with what the session holds: kept, the rest fed.
     const uint32_t pos = agm_session_position(session_);
-    const int32_t* held = agm_session_tokens(session_);
-    size_t common = 0;
-    while (common < pos && common < n && held[common] == params_.prompt[common]) ++common;
-    if (common >= n) common = n - 1;  // the last token's logits are needed
+    size_t common = agm_reusable_prefix(agm_session_tokens(session_), pos, params_.prompt.data(), n);
     if (common < pos && agm_session_truncate(session_, (uint32_t)common, &e) != AGM_OK) {
         agm_session_reset(session_);
         common = 0;
