@@ -302,6 +302,14 @@ def main():
         check("a schema request again (%d): 200, valid" % (i + 1), st == 200 and
               jsonschema.validate(json.loads(j["response"]), schema) is None, j)
 
+    # --host takes numeric addresses only (no name service: the static ARMv6
+    # build has none); a name is refused at startup with one line.
+    r = subprocess.run(EMU + [SERVE, "--model", MODEL, "--port", "0", "--host", "board.example"],
+                       capture_output=True, timeout=60 * SLOW)
+    err = r.stderr.decode()
+    check("--host with a name: exit 1, 'not a numeric address'", r.returncode == 1 and
+          "not a numeric address" in err, err)
+
     # The listings.
     st, _, raw = request(port, "GET", "/v1/models")
     check("/v1/models", st == 200 and json.loads(raw)["data"][0]["object"] == "model", raw)

@@ -22,6 +22,8 @@ Generation::~Generation() = default;
 
 namespace {
 
+size_t matcher_offset(size_t grammar_bytes) { return (grammar_bytes + 15) & ~(size_t)15; }
+
 // Compiles text into the arena: the grammar first, its matcher after it.
 bool compile_grammar(agm_model* model, const std::string& text, GrammarArena* arena, agm_grammar** grammar,
                      agm_matcher** matcher, std::string* error) {
@@ -32,7 +34,7 @@ bool compile_grammar(agm_model* model, const std::string& text, GrammarArena* ar
         return false;
     }
     const size_t cap = arena != nullptr ? arena->bytes() : 0;
-    const size_t m_off = (g_bytes + 15) & ~(size_t)15;
+    const size_t m_off = matcher_offset(g_bytes);
     if (m_off > cap || agm_grammar_init(model, text.data(), text.size(), nullptr, arena->data(), g_bytes, grammar,
                                         &e) != AGM_OK) {
         *error = m_off > cap ? "the output's grammar needs " + std::to_string(g_bytes) +
@@ -58,6 +60,17 @@ bool compile_grammar(agm_model* model, const std::string& text, GrammarArena* ar
 }
 
 }  // namespace
+
+size_t grammar_arena_bytes(agm_model* model, const std::string& gbnf) {
+    size_t g_bytes = 0, m_bytes = 0;
+    agm_grammar* g = nullptr;
+    if (agm_grammar_memory_size(model, gbnf.data(), gbnf.size(), nullptr, &g_bytes, nullptr) != AGM_OK ||
+        agm_grammar_create(model, gbnf.data(), gbnf.size(), nullptr, &g, nullptr) != AGM_OK)
+        return 0;
+    const bool ok = agm_matcher_memory_size(g, &m_bytes, nullptr) == AGM_OK;
+    agm_grammar_free(g);
+    return ok ? matcher_offset(g_bytes) + m_bytes : 0;
+}
 
 bool Generation::start(const GenParams& params, std::string* error) {
     params_ = params;

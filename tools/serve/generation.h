@@ -46,6 +46,10 @@ private:
     std::unique_ptr<uint8_t[]> data_;  // not zeroed: pages become resident as grammars use them
 };
 
+// Bytes a GrammarArena needs for this grammar and its matcher (0: it does
+// not compile).
+size_t grammar_arena_bytes(agm_model* model, const std::string& gbnf);
+
 class Generation {
 public:
     // arena: where a grammar goes (may be null: then no grammar is accepted).

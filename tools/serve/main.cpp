@@ -10,6 +10,7 @@
 // It prints "agmodel-serve: listening on http://HOST:PORT" on standard error
 // once it accepts connections (--port 0: a free port, named there), and
 // stops on SIGINT or SIGTERM.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -55,7 +56,8 @@ int usage() {
                  "                   --prompt-cache writes one): requests that begin with its tokens\n"
                  "                   feed only the rest\n"
                  "  --grammar-memory BYTES  memory for a request's output grammar (JSON Schema, tools),\n"
-                 "                   reserved at startup (default 8388608; a grammar that needs more: 400)\n",
+                 "                   reserved at startup (default: twice what any-JSON-object needs with\n"
+                 "                   this model, at least 4 MiB; a grammar that needs more: 400)\n",
                  agm_serve::chat_family_names().c_str());
     return 2;
 }
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
     agm_serve::ServerOptions so;
     agm_serve::ApiContext ctx;
     std::string model_path, name, chat_template, cache_path;
+    bool grammar_memory_set = false;
     double n_ctx = 0;
     uint32_t kv = AGM_KV_F32;
     for (int i = 1; i < argc; ++i) {
@@ -112,7 +115,8 @@ int main(int argc, char** argv) {
         else if (a == "--idle-timeout") ok = to_number(v, 0.1, 86400, &so.idle_timeout_s);
         else if (a == "--name") name = v;
         else if (a == "--system-prompt-cache") cache_path = v;
-        else if (a == "--grammar-memory") ok = to_number(v, 0, 1u << 30, &d), so.grammar_memory = (size_t)d;
+        else if (a == "--grammar-memory")
+            ok = to_number(v, 0, 1u << 30, &d), so.grammar_memory = (size_t)d, grammar_memory_set = true;
         else {
             std::fprintf(stderr, "agmodel-serve: unknown option %s\n", a.c_str());
             return usage();
@@ -191,6 +195,15 @@ int main(int argc, char** argv) {
         return 1;
     }
     ctx.n_ctx = agm_session_context(session);
+    if (!grammar_memory_set) {
+        // Twice what "any JSON object" takes: its matcher, sized by the
+        // vocabulary, is most of it, so a schema's grammar may be several
+        // times larger than that one's.
+        std::string gbnf, why;
+        const size_t any_object =
+            agm_serve::schema_grammar(nullptr, &gbnf, &why) ? agm_serve::grammar_arena_bytes(ctx.model, gbnf) : 0;
+        so.grammar_memory = std::max<size_t>(2 * any_object, 4u << 20);
+    }
     size_t session_bytes = 0;
     agm_session_memory_size(ctx.model, &sopt, &session_bytes, nullptr);
     if (!cache_path.empty()) {

@@ -57,11 +57,16 @@ bool Server::listen(std::string* error) {
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    // Numeric addresses only: no name service is consulted (the static
+    // ARMv6 build carries no NSS modules); "localhost" is 127.0.0.1.
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST;
     const std::string port = std::to_string(opt_.port);
-    const int rc = getaddrinfo(opt_.host.c_str(), port.c_str(), &hints, &res);
+    const std::string host = opt_.host == "localhost" ? "127.0.0.1" : opt_.host;
+    const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
     if (rc != 0) {
-        *error = "--host " + opt_.host + ": " + gai_strerror(rc);
+        *error = "--host " + opt_.host + ": " +
+                 (rc == EAI_NONAME ? std::string("not a numeric address (127.0.0.1, 0.0.0.0, ::1, ::)")
+                                   : std::string(gai_strerror(rc)));
         return false;
     }
     std::string why = "no address";

@@ -32,7 +32,8 @@ struct ServerOptions {
     double write_timeout_s = 30;    // unsent output without progress
     size_t max_unsent = 1 << 20;    // output held for a client that does not read
     double slice_ms = 5;            // inference between two polls
-    size_t grammar_memory = 8 << 20;  // a request's grammar and matcher (reserved at startup)
+    size_t grammar_memory = 8 << 20;  // a request's grammar and matcher (reserved at startup;
+                                      // agmodel-serve sizes it by the model)
 };
 
 // Bytes a connection reads ahead of the request being served, at most: one
