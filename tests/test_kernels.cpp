@@ -219,7 +219,9 @@ TEST_CASE("tmatvec_tl5_i8x2: two vectors at once, every variant equals the oracl
     std::mt19937_64 rng(seed ^ 0x7152);
     for (int iter = 0; iter < 150; ++iter) {
         const uint32_t rows = 1 + (uint32_t)(rng() % 37);
-        const uint32_t cols = iter % 5 == 0 ? 40 * (1 + (uint32_t)(rng() % 8)) : 1 + (uint32_t)(rng() % 700);
+        const uint32_t cols = iter % 5 == 0    ? 40 * (1 + (uint32_t)(rng() % 8))
+                              : iter % 17 == 3 ? 2500 + (uint32_t)(rng() % 2700)
+                                               : 1 + (uint32_t)(rng() % 700);
         const bool extreme = iter % 10 == 1;  // all +1 weights, activations +-127: the largest tile sums
         std::vector<int8_t> w((size_t)rows * cols), qa(cols), qb(cols);
         for (auto& v : w) v = extreme ? 1 : (int8_t)((int)(rng() % 3) - 1);
@@ -260,7 +262,10 @@ TEST_CASE("tmatvec_tl5_i8: random shapes, every variant equals the oracle") {
     std::mt19937_64 rng(seed ^ 0x715);
     for (int iter = 0; iter < 200; ++iter) {
         const uint32_t rows = 1 + (uint32_t)(rng() % 37);
-        const uint32_t cols = iter % 7 == 0 ? 80 * (1 + (uint32_t)(rng() % 4)) : 1 + (uint32_t)(rng() % 700);
+        // some wider than a tile of the AVX2 variant (512 groups: 2560 columns)
+        const uint32_t cols = iter % 7 == 0    ? 80 * (1 + (uint32_t)(rng() % 4))
+                              : iter % 17 == 5 ? 2500 + (uint32_t)(rng() % 2700)
+                                               : 1 + (uint32_t)(rng() % 700);
         std::vector<int8_t> w((size_t)rows * cols), q(cols);
         for (auto& v : w) v = (int8_t)((int)(rng() % 3) - 1);
         for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
