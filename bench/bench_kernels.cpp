@@ -161,6 +161,7 @@ int main(int argc, char** argv) {
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     for (size_t k = 0; k < n_sets; ++k) {
+        if (!agm::kernel_set_runs(sets[k])) continue;  // this CPU lacks its instructions
         const agm::KernelSet* ks = &sets[k];
         for (const Shape& sh : kShapes) {
             const std::string tag = std::string(ks->name) + "/" + sh.model + "/" + sh.what + "/" +

@@ -8,6 +8,7 @@
 
 #include "agm/convert.h"
 #include "agmodel.h"
+#include "kernels/kernels.h"
 #include "doctest.h"
 #include "sampler.h"
 #include "test_util.h"
@@ -27,10 +28,11 @@ struct Model {
 
 struct Session {
     agm_session* s = nullptr;
-    Session(const agm_model* m, uint32_t n_ctx = 0) {
+    Session(const agm_model* m, uint32_t n_ctx = 0, const char* kernels = nullptr) {
         agm_session_options o;
         agm_session_options_default(&o);
         o.n_ctx = n_ctx;
+        o.kernels = kernels;
         agm_error e;
         REQUIRE(agm_session_create(m, &o, &s, &e) == AGM_OK);
     }
@@ -47,8 +49,9 @@ std::vector<int32_t> tokenize(const agm_model* m, const std::string& text, bool 
 }
 
 // The reference's loop: 256 positions, prompt tokens forced, greedy after.
-std::vector<int32_t> generate_greedy(const agm_model* m, const std::vector<int32_t>& prompt, uint32_t steps) {
-    Session s(m);
+std::vector<int32_t> generate_greedy(const agm_model* m, const std::vector<int32_t>& prompt, uint32_t steps,
+                                     const char* kernels = nullptr) {
+    Session s(m, 0, kernels);
     agm_sampler smp;
     agm_sampler_init(&smp, nullptr);
     std::vector<int32_t> out{prompt[0]};
@@ -102,11 +105,21 @@ void check_golden_on(const agm_model* model, const char* name, const char* promp
     const std::vector<int32_t> prompt_ids = tokenize(model, prompt, true);
     REQUIRE(prompt_ids.size() <= want.size());
     CHECK(std::vector<int32_t>(want.begin(), want.begin() + (long)prompt_ids.size()) == prompt_ids);
-    const std::vector<int32_t> got = generate_greedy(model, prompt_ids, 256);
-    size_t first_diff = 0;
-    while (first_diff < got.size() && first_diff < want.size() && got[first_diff] == want[first_diff]) ++first_diff;
-    INFO("first difference at index " << first_diff);
-    CHECK(got == want);
+    // With every kernel variant this CPU runs (the default is the last) but
+    // the slow reference, which the test "every kernel variant computes the
+    // same logits" holds to the others bit for bit.
+    size_t n_sets;
+    const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+    for (size_t k = 1; k < n_sets; ++k) {
+        if (!agm::kernel_set_runs(sets[k])) continue;
+        INFO("kernels " << sets[k].name);
+        const std::vector<int32_t> got = generate_greedy(model, prompt_ids, 256, sets[k].name);
+        size_t first_diff = 0;
+        while (first_diff < got.size() && first_diff < want.size() && got[first_diff] == want[first_diff])
+            ++first_diff;
+        INFO("first difference at index " << first_diff);
+        CHECK(got == want);
+    }
 }
 
 void check_golden(const char* name, const char* prompt) {
@@ -217,6 +230,62 @@ TEST_CASE("the model with a ternary (tl5_r4s) embedding and classifier: what it 
     report("tl5_r4s", r);
     CHECK(r.file_bytes < r.exact_file_bytes);
     CHECK(r.top1 > 0);
+}
+
+TEST_CASE("every kernel variant computes the same logits, bit for bit (t2_b128, tl5_r4, q4_b32; prompt and decode)") {
+    const std::string tok = agm_test::model_3m_dir() + "/tokenizer.bin";
+    for (const auto& kind : {std::make_pair((uint32_t)AGM_TYPE_TL5_R4, (uint32_t)AGM_TYPE_Q4_B32),
+                             std::make_pair((uint32_t)AGM_TYPE_T2_B128, (uint32_t)AGM_TYPE_F32),
+                             std::make_pair((uint32_t)AGM_TYPE_TL5_R4, (uint32_t)AGM_TYPE_TL5_R4S)}) {
+        Converted c(tok, kind.first, kind.second);
+        const std::vector<int32_t> prompt = tokenize(c.m, "Once upon a time, there was a little girl", true);
+        agm_model_info info;
+        agm_model_get_info(c.m, &info);
+        // Each variant: the prompt at once (two tokens per pass), then 24 greedy steps; every logit kept.
+        auto run = [&](const char* kernels) {
+            Session s(c.m, 128, kernels);
+            agm_error e;
+            std::vector<float> all;
+            REQUIRE(agm_session_feed(s.s, prompt.data(), prompt.size(), &e) == AGM_OK);
+            agm_sampler smp;
+            agm_sampler_init(&smp, nullptr);
+            for (int i = 0; i < 24; ++i) {
+                const float* l = agm_session_logits(s.s);
+                all.insert(all.end(), l, l + info.vocab_size);
+                int32_t next = 0;
+                REQUIRE(agm_session_sample(s.s, &smp, &next, &e) == AGM_OK);
+                REQUIRE(agm_session_feed(s.s, &next, 1, &e) == AGM_OK);
+            }
+            return all;
+        };
+        const std::vector<float> want = run("ref");
+        size_t n_sets, ran = 0;
+        const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+        for (size_t k = 1; k < n_sets; ++k) {
+            if (!agm::kernel_set_runs(sets[k])) continue;
+            INFO("kernels " << sets[k].name << ", packing " << kind.first << ", embedding " << kind.second);
+            const std::vector<float> got = run(sets[k].name);
+            REQUIRE(got.size() == want.size());
+            CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+            ++ran;
+        }
+        CHECK(ran >= 1);
+    }
+}
+
+TEST_CASE("agm_session_options.kernels: an unknown variant is refused with its name") {
+    Model model(agm_test::bundled_model());
+    agm_session_options o;
+    agm_session_options_default(&o);
+    o.kernels = "sse9";
+    agm_session* s = nullptr;
+    agm_error e;
+    CHECK(agm_session_create(model.m, &o, &s, &e) == AGM_ERR_ARGUMENT);
+    CHECK(s == nullptr);
+    CHECK(std::string(e.message).find("sse9") != std::string::npos);
+    o.kernels = "ref";
+    REQUIRE(agm_session_create(model.m, &o, &s, &e) == AGM_OK);
+    agm_session_free(s);
 }
 
 TEST_CASE("feeding a prompt at once equals feeding it token by token") {

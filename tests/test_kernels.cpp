@@ -62,6 +62,7 @@ void check_all_variants(const Ternary& t, const std::vector<int8_t>& q_in, const
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     for (size_t k = 0; k < n_sets; ++k) {
+        if (!agm::kernel_set_runs(sets[k])) continue;  // this CPU lacks its instructions
         std::vector<int32_t> got(t.rows, 0x5A5A5A5A);
         sets[k].tmatvec_t2_i8(t.packed.data(), t.stride, t.rows, t.n_blocks, q.data(), got.data());
         INFO("variant " << sets[k].name << ", " << what << ", rows " << t.rows << ", cols " << t.cols
@@ -77,7 +78,8 @@ TEST_CASE("tmatvec_t2_i8: random shapes, every variant equals the oracle") {
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     std::string names;
-    for (size_t k = 0; k < n_sets; ++k) names += std::string(k ? ", " : "") + sets[k].name;
+    for (size_t k = 0; k < n_sets; ++k)
+        names += std::string(k ? ", " : "") + sets[k].name + (agm::kernel_set_runs(sets[k]) ? "" : " (not on this CPU)");
     MESSAGE("kernel variants in this build: ", names, "; the engine uses ", std::string(agm::best_kernels().name),
             "; seed ", seed);
     std::mt19937_64 rng(seed);
@@ -116,6 +118,7 @@ TEST_CASE("tmatvec_t2_i8: code 10 reads as zero") {
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     for (size_t k = 0; k < n_sets; ++k) {
+        if (!agm::kernel_set_runs(sets[k])) continue;  // this CPU lacks its instructions
         int32_t y = 1;
         sets[k].tmatvec_t2_i8(t.packed.data(), t.stride, 1, 1, q.data(), &y);
         CHECK(y == 0);
@@ -139,6 +142,7 @@ TEST_CASE("matvec_f32: sequential sums, every variant bit-identical to the plain
         size_t n_sets;
         const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
         for (size_t k = 0; k < n_sets; ++k) {
+            if (!agm::kernel_set_runs(sets[k])) continue;  // this CPU lacks its instructions
             std::vector<float> got(rows);
             sets[k].matvec_f32(w.data(), rows, cols, x.data(), got.data());
             CHECK(std::memcmp(got.data(), want.data(), rows * sizeof(float)) == 0);
@@ -189,6 +193,7 @@ void check_tl5(uint32_t rows, uint32_t cols, const std::vector<int8_t>& w, const
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     for (size_t k = 0; k < n_sets; ++k) {
+        if (!agm::kernel_set_runs(sets[k])) continue;  // this CPU lacks its instructions
         INFO("variant " << sets[k].name << ", " << what << ", rows " << rows << ", cols " << cols << ", offsets "
                         << off.w_bytes << "/" << off.table_entries << "/" << off.acc_entries << ", seed " << seed);
         std::vector<int16_t> table_store(table_size + off.table_entries + 8, 0x5A5A);
@@ -214,7 +219,9 @@ TEST_CASE("tmatvec_tl5_i8x2: two vectors at once, every variant equals the oracl
     std::mt19937_64 rng(seed ^ 0x7152);
     for (int iter = 0; iter < 150; ++iter) {
         const uint32_t rows = 1 + (uint32_t)(rng() % 37);
-        const uint32_t cols = iter % 5 == 0 ? 40 * (1 + (uint32_t)(rng() % 8)) : 1 + (uint32_t)(rng() % 700);
+        const uint32_t cols = iter % 5 == 0    ? 40 * (1 + (uint32_t)(rng() % 8))
+                              : iter % 17 == 3 ? 2500 + (uint32_t)(rng() % 2700)
+                                               : 1 + (uint32_t)(rng() % 700);
         const bool extreme = iter % 10 == 1;  // all +1 weights, activations +-127: the largest tile sums
         std::vector<int8_t> w((size_t)rows * cols), qa(cols), qb(cols);
         for (auto& v : w) v = extreme ? 1 : (int8_t)((int)(rng() % 3) - 1);
@@ -234,6 +241,7 @@ TEST_CASE("tmatvec_tl5_i8x2: two vectors at once, every variant equals the oracl
         size_t n_sets;
         const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
         for (size_t k = 0; k < n_sets; ++k) {
+            if (!agm::kernel_set_runs(sets[k])) continue;  // this CPU lacks its instructions
             INFO("variant " << sets[k].name << ", rows " << rows << ", cols " << cols << ", seed " << seed);
             std::vector<uint32_t> table(n_groups * AGM_TL5_TABLE_STRIDE, 0x5A5A5A5Au);
             sets[k].tl5_table_x2(pa.data(), pb.data(), n_groups, table.data());
@@ -254,7 +262,10 @@ TEST_CASE("tmatvec_tl5_i8: random shapes, every variant equals the oracle") {
     std::mt19937_64 rng(seed ^ 0x715);
     for (int iter = 0; iter < 200; ++iter) {
         const uint32_t rows = 1 + (uint32_t)(rng() % 37);
-        const uint32_t cols = iter % 7 == 0 ? 80 * (1 + (uint32_t)(rng() % 4)) : 1 + (uint32_t)(rng() % 700);
+        // some wider than a tile of the AVX2 variant (512 groups: 2560 columns)
+        const uint32_t cols = iter % 7 == 0    ? 80 * (1 + (uint32_t)(rng() % 4))
+                              : iter % 17 == 5 ? 2500 + (uint32_t)(rng() % 2700)
+                                               : 1 + (uint32_t)(rng() % 700);
         std::vector<int8_t> w((size_t)rows * cols), q(cols);
         for (auto& v : w) v = (int8_t)((int)(rng() % 3) - 1);
         for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
@@ -394,6 +405,7 @@ void check_q4(const Q4& t, const std::vector<int8_t>& q_in, const char* what, ui
     size_t n_sets;
     const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
     for (size_t k = 0; k < n_sets; ++k) {
+        if (!agm::kernel_set_runs(sets[k])) continue;  // this CPU lacks its instructions
         INFO("variant " << sets[k].name << ", " << what << ", rows " << t.rows << ", cols " << t.cols
              << ", seed " << seed);
         std::vector<int32_t> got(t.rows, 0x5A5A5A5A);
@@ -409,7 +421,10 @@ TEST_CASE("matvec_q4_i8: random shapes, every variant equals the oracle") {
     std::mt19937_64 rng(seed ^ 0x94);
     for (int iter = 0; iter < 200; ++iter) {
         const uint32_t rows = 1 + (uint32_t)(rng() % 37);
-        const uint32_t cols = iter % 5 == 0 ? 32 * (1 + (uint32_t)(rng() % 32)) : 1 + (uint32_t)(rng() % 1100);
+        // some wider than a tile of the AVX2 variant (64 blocks)
+        const uint32_t cols = iter % 5 == 0    ? 32 * (1 + (uint32_t)(rng() % 32))
+                              : iter % 13 == 7 ? 2000 + (uint32_t)(rng() % 3000)
+                                               : 1 + (uint32_t)(rng() % 1100);
         Q4 t = make_q4(rows, cols, rng, 0);
         std::vector<int8_t> q(cols);
         for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
@@ -512,6 +527,7 @@ TEST_CASE("attention kernels: every variant bit-identical to the reference's loo
         size_t n_sets;
         const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
         for (size_t ks = 0; ks < n_sets; ++ks) {
+            if (!agm::kernel_set_runs(sets[ks])) continue;
             INFO("variant " << sets[ks].name << ", n " << n << ", positions " << n_pos << ", stride " << stride
                  << ", seed " << seed);
             std::vector<float> got_s(n_pos, 7.0f), got_o(n, 7.0f);

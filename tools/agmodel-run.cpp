@@ -61,6 +61,8 @@ void usage(FILE* f) {
         "  --logit-bias T=B       add B to token T's logit (-inf: never); up to 16\n"
         "  --stop S    end the output before the text S (up to 8, 64 bytes each)\n"
         "  --kv TYPE   KV cache: f32 (exact, default), f16 or q8 (int8 per head)\n"
+        "  --kernels NAME  a kernel variant (ref, lut, armv6, avx2: the same bits; default the\n"
+        "                   fastest this CPU runs), for measurements\n"
         "  --grammar FILE   constrain the output to a GBNF grammar (llama.cpp's dialect)\n"
         "  --json-schema FILE  constrain the output to JSON valid for a JSON Schema\n"
         "                   (compact, members in the schema's order; refused keywords say why)\n"
@@ -310,7 +312,7 @@ int constrained(agm_model* model, agm_session* session, agm_sampler* sampler, ag
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string model_path, prompt, grammar_path, schema_path, prompt_file, cache_path;
+    std::string model_path, prompt, grammar_path, schema_path, prompt_file, cache_path, kernels;
     bool any_json = false;
     bool jump_forward = true, sparse = true;
     long long steps = 256, n_ctx = 0, top_k = 0, seed = 42;
@@ -371,6 +373,7 @@ int main(int argc, char** argv) {
         }
         else if (a == "--top-p") { if (!agm::parse_float(v, 0.0, 1.0, &top_p)) return bad("must be in 0..1"); }
         else if (a == "--seed") { if (!agm::parse_long(v, 0, INT64_MAX, &seed)) return bad("must be >= 0"); }
+        else if (a == "--kernels") kernels = v;
         else if (a == "--kv") {
             if (std::strcmp(v, "f32") == 0) kv = AGM_KV_F32;
             else if (std::strcmp(v, "f16") == 0) kv = AGM_KV_F16;
@@ -415,6 +418,7 @@ int main(int argc, char** argv) {
     agm_session_options_default(&so);
     so.n_ctx = (uint32_t)n_ctx;
     so.kv_type = kv;
+    so.kernels = kernels.empty() ? nullptr : kernels.c_str();
     agm_session* session = nullptr;
     st = agm_session_create(model, &so, &session, &e);
     if (st != AGM_OK) {

@@ -216,6 +216,10 @@ typedef struct agm_session_options {
     uint32_t n_ctx;   /* context length in tokens, at most the model's max_seq_len;
                          0: max_seq_len, capped at 4096 */
     uint32_t kv_type; /* agm_kv_type: AGM_KV_F32 (default) | AGM_KV_F16 | AGM_KV_Q8 */
+    const char* kernels; /* NULL (default): the fastest kernels this CPU runs; else a variant's
+                            name ("ref", "lut", "armv6", "avx2": docs/kernels.md), for tests
+                            and measurements; AGM_ERR_ARGUMENT if this build or CPU has none
+                            of that name. Every variant computes the same bits. */
 } agm_session_options;
 
 void agm_session_options_default(agm_session_options* options);

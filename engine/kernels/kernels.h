@@ -87,6 +87,12 @@ typedef void (*attn_values_f32_fn)(const float* att, const float* v, size_t stri
 
 struct KernelSet {
     const char* name;  // e.g. "ref"
+    bool (*supported)();  // nullptr: every CPU this build targets runs it
+    // The tl5_r4 products read the tables (tl5_table, tl5_table_x2: sessions
+    // build them only then) or the activations; matvec_q4_i8 reads the pairs
+    // (q4_pairs) or the activations.
+    bool tl5_reads_tables;
+    bool q4_reads_pairs;
     tmatvec_t2_i8_fn tmatvec_t2_i8;
     matvec_f32_fn matvec_f32;
     tl5_table_fn tl5_table;
@@ -99,11 +105,17 @@ struct KernelSet {
 };
 
 // Every variant this build has, reference first (for the conformance tests
-// and benchmarks).
+// and benchmarks); a variant this CPU cannot run is listed with supported()
+// false (kernel_set_runs).
 const KernelSet* kernel_sets(size_t* count);
+bool kernel_set_runs(const KernelSet& set);
 
-// The best variant this target runs.
+// The best variant this CPU runs (the last one that runs).
 const KernelSet& best_kernels();
+
+// The variant called `name` if this build has it and this CPU runs it, else
+// nullptr.
+const KernelSet* find_kernels(const char* name);
 
 // Reference kernels (kernels/ref/).
 void tmatvec_t2_i8__ref(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
@@ -145,6 +157,18 @@ void attn_scores_f32__vfp(const float* q, const float* k, size_t stride, uint32_
 void matvec_f32__vfp(const float* w, uint32_t rows, uint32_t cols, const float* x, float* y);
 void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint32_t n_pos, uint32_t n,
                           float* out);
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+// AVX2 variants (kernels/x86/; compiled for AVX2 whatever the build's flags,
+// run only when the CPU has it).
+bool cpu_has_avx2();
+void matvec_q4_i8__avx2(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
+                        const int8_t* q, const uint32_t* pairs, int32_t* acc);
+void tmatvec_tl5_i8__avx2(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
+                          const int16_t* table, int32_t* acc);
+void tmatvec_tl5_i8x2__avx2(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                            const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b);
 #endif
 
 // Portable lookup-table variants (kernels/portable/): what the ARM11 runs.

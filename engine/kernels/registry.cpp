@@ -3,34 +3,57 @@
 // portable to the most specialised); tests and benchmarks iterate all.
 #include "kernels/kernels.h"
 
+#include <cstring>
+
 namespace agm {
 namespace {
 
 const KernelSet kSets[] = {
-    {"ref", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__ref, tmatvec_tl5_i8__ref,
-     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__ref,
-     tmatvec_tl5_i8x2__ref},
-    {"lut", tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
-     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast,
-     tmatvec_tl5_i8x2__lut},
+    {"ref", nullptr, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__ref, tmatvec_tl5_i8__ref,
+     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__ref, tmatvec_tl5_i8x2__ref},
+    {"lut", nullptr, true, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
+     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast, tmatvec_tl5_i8x2__lut},
 #if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
-    {"armv6", tmatvec_t2_i8__armv6, matvec_f32__vfp, tl5_table__armv6, tmatvec_tl5_i8__armv6,
+    {"armv6", nullptr, true, true, tmatvec_t2_i8__armv6, matvec_f32__vfp, tl5_table__armv6, tmatvec_tl5_i8__armv6,
      matvec_q4_i8__armv6, attn_scores_f32__vfp, attn_values_f32__vfp, tl5_table_x2__fast,
      tmatvec_tl5_i8x2__armv6},
 #elif defined(__ARM_FEATURE_SIMD32)
-    {"armv6", tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__armv6, tmatvec_tl5_i8__armv6,
+    {"armv6", nullptr, true, true, tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__armv6, tmatvec_tl5_i8__armv6,
      matvec_q4_i8__armv6, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast,
      tmatvec_tl5_i8x2__armv6},
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+    {"avx2", cpu_has_avx2, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast,
+     tmatvec_tl5_i8__avx2, matvec_q4_i8__avx2, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast,
+     tmatvec_tl5_i8x2__avx2},
+#endif
 };
+
+constexpr size_t kCount = sizeof kSets / sizeof kSets[0];
 
 }  // namespace
 
 const KernelSet* kernel_sets(size_t* count) {
-    *count = sizeof kSets / sizeof kSets[0];
+    *count = kCount;
     return kSets;
 }
 
-const KernelSet& best_kernels() { return kSets[sizeof kSets / sizeof kSets[0] - 1]; }
+bool kernel_set_runs(const KernelSet& set) { return set.supported == nullptr || set.supported(); }
+
+const KernelSet& best_kernels() {
+    size_t i = kCount - 1;
+    while (i > 0 && !kernel_set_runs(kSets[i])) --i;  // the reference runs everywhere
+    return kSets[i];
+}
+
+const KernelSet* find_kernels(const char* name) {
+    for (const KernelSet& k : kSets)
+        if (std::strcmp(k.name, name) == 0) return kernel_set_runs(k) ? &k : nullptr;
+    return nullptr;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+bool cpu_has_avx2() { return __builtin_cpu_supports("avx2"); }
+#endif
 
 }  // namespace agm

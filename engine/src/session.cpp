@@ -127,7 +127,7 @@ void quantize_input(agm_session* s, Lane& ln, const float* x, uint32_t n) {
 // read once for both; every sum is the one a lane alone gets.
 void matmul(agm_session* s, const Matrix& w, Lane* lanes, uint32_t n, float* const* y) {
     if (w.type == AGM_TYPE_TL5_R4 && n == 2) {
-        if (!s->table2_ready) {
+        if (!s->table2_ready && s->kernels->tl5_reads_tables) {
             AGM_REGION(AGM_REGION_TABLES);
             s->kernels->tl5_table_x2(lanes[0].qa, lanes[1].qa, w.n_groups, s->table2);
             s->table2_ready = true;
@@ -140,7 +140,7 @@ void matmul(agm_session* s, const Matrix& w, Lane* lanes, uint32_t n, float* con
         for (uint32_t b = 0; b < n; ++b) {
             Lane& ln = lanes[b];
             if (w.type == AGM_TYPE_TL5_R4) {
-                if (!s->table_ready || b > 0) {  // the table holds lane 0's sums at most
+                if ((!s->table_ready || b > 0) && s->kernels->tl5_reads_tables) {  // lane 0's sums at most
                     AGM_REGION(AGM_REGION_TABLES);
                     s->kernels->tl5_table(ln.qa, w.n_groups, s->table);
                     s->table_ready = b == 0;
@@ -335,7 +335,7 @@ void classify(agm_session* s, const RowMatrix& w, const float* x, const uint32_t
     const float sx = ln.sa;
     if (w.type == AGM_TYPE_TL5_R4S) {
         AGM_REGION(AGM_REGION_CLASSIFIER);
-        s->kernels->tl5_table(ln.qa, w.n_groups, s->table);
+        if (s->kernels->tl5_reads_tables) s->kernels->tl5_table(ln.qa, w.n_groups, s->table);
         each([&](uint32_t r, uint32_t n) {  // whole quads
             const uint32_t q0 = r / 4, q1 = (r + n - 1) / 4 + 1;
             s->kernels->tmatvec_tl5_i8(w.data + (size_t)q0 * w.n_groups * 4, q1 - q0, w.n_groups, ln.qa,
@@ -348,7 +348,7 @@ void classify(agm_session* s, const RowMatrix& w, const float* x, const uint32_t
         return;
     }
     AGM_REGION(AGM_REGION_CLASSIFIER);
-    q4_pairs(ln.qa, w.n_blocks, s->cpairs);
+    if (s->kernels->q4_reads_pairs) q4_pairs(ln.qa, w.n_blocks, s->cpairs);
     each([&](uint32_t r, uint32_t n) {
         s->kernels->matvec_q4_i8(w.data + (size_t)r * w.row_stride, w.row_stride, n, w.n_blocks, ln.qa,
                                  s->cpairs, ln.acc + r);
@@ -501,6 +501,7 @@ extern "C" {
 void agm_session_options_default(agm_session_options* options) {
     options->n_ctx = 0;
     options->kv_type = AGM_KV_F32;
+    options->kernels = nullptr;
 }
 
 // The context length and KV type the options ask for, checked.
@@ -512,6 +513,12 @@ static agm_status resolve_options(const agm_model* m, const agm_session_options*
         Error err;
         agm::fail_as(&err, ErrorKind::Argument,
                      "kv_type %u is not a KV cache type (0 f32, 1 f16, 2 q8)", *kv_type);
+        return agm::report(err, error);
+    }
+    if (o != nullptr && o->kernels != nullptr && agm::find_kernels(o->kernels) == nullptr) {
+        Error err;
+        agm::fail_as(&err, ErrorKind::Argument, "kernels \"%.40s\": this build or CPU has no such variant",
+                     o->kernels);
         return agm::report(err, error);
     }
     const uint32_t max = m->config->max_seq_len;
@@ -607,7 +614,7 @@ agm_status agm_session_init(const agm_model* m, const agm_session_options* o, vo
     uint8_t* base = align_ptr(arena);
     agm_session* s = new (base) agm_session();
     s->model = m;
-    s->kernels = &agm::best_kernels();
+    s->kernels = o != nullptr && o->kernels != nullptr ? agm::find_kernels(o->kernels) : &agm::best_kernels();
     s->n_ctx = n_ctx;
     s->kv_type = kv_type;
     s->layout = plan(m, n_ctx, kv_type);
