@@ -5,6 +5,10 @@
 
 #include <cstring>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace agm {
 namespace {
 
@@ -53,7 +57,21 @@ const KernelSet* find_kernels(const char* name) {
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-bool cpu_has_avx2() { return __builtin_cpu_supports("avx2"); }
+// CPUID and XGETBV directly (no libgcc __cpu_model: the library stays free
+// of runtime symbols, tools/check-undefined-symbols.sh): AVX2 in the CPU and
+// the YMM state enabled by the OS.
+bool cpu_has_avx2() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return false;
+    unsigned lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return false;  // XMM and YMM state saved by the OS
+    if (__get_cpuid_max(0, nullptr) < 7) return false;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b >> 5) & 1;  // AVX2
+}
 #endif
 
 }  // namespace agm
