@@ -156,7 +156,9 @@ int main(int argc, char** argv) {
             const size_t n = agm_token_piece(probe, -1, (int32_t)t, 0, piece, sizeof piece);
             if (n > longest) longest = n;
         }
-        const uint64_t positions = n_ctx > 0 ? (uint64_t)n_ctx : pi.max_seq_len;
+        // The session's context: --ctx, else the model's, capped at 4096
+        // (agm_session_options.n_ctx 0, agmodel.h).
+        const uint64_t positions = n_ctx > 0 ? (uint64_t)n_ctx : pi.max_seq_len < 4096 ? pi.max_seq_len : 4096;
         const uint64_t bytes = positions * (longest + 1 > 16 ? longest + 1 : 16);
         ctx.max_prompt_bytes = (size_t)(bytes < so.limits.max_body ? bytes : so.limits.max_body);
         agm_model_close(probe);
