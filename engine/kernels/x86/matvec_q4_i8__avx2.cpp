@@ -24,6 +24,24 @@ namespace {
 
 constexpr uint32_t kTileBlocks = 64;  // activations arranged per tile: 2 KB, plus the block sums
 
+// ctrl[t]: from a register holding 16 scale bytes in both lanes, block 2t's
+// scale as eight int16 in the low lane and block 2t+1's in the high.
+struct ScaleControl {
+    alignas(32) int8_t ctrl[8][32];
+};
+
+constexpr ScaleControl make_scale_control() {
+    ScaleControl c{};
+    for (int t = 0; t < 8; ++t)
+        for (int i = 0; i < 16; ++i) {
+            c.ctrl[t][i] = (int8_t)(i % 2 == 0 ? 2 * t : 0x80);
+            c.ctrl[t][16 + i] = (int8_t)(i % 2 == 0 ? 2 * t + 1 : 0x80);
+        }
+    return c;
+}
+
+constexpr ScaleControl kScaleControl = make_scale_control();  // built at compile time, not per call
+
 }  // namespace
 
 __attribute__((target("avx2"))) void matvec_q4_i8__avx2(const uint8_t* w, size_t row_stride, uint32_t rows,
@@ -35,14 +53,6 @@ __attribute__((target("avx2"))) void matvec_q4_i8__avx2(const uint8_t* w, size_t
     // end are zero, so are their block sums.
     alignas(32) int8_t qa[kTileBlocks / 2][2][32];
     alignas(32) int16_t sum8[kTileBlocks];  // -8 * the sum of each block's activations
-    // ctrl[t]: from a register holding 16 scale bytes in both lanes, block
-    // 2t's scale as eight int16 in the low lane and block 2t+1's in the high.
-    alignas(32) int8_t ctrl[8][32];
-    for (int t = 0; t < 8; ++t)
-        for (int i = 0; i < 16; ++i) {
-            ctrl[t][i] = (int8_t)(i % 2 == 0 ? 2 * t : 0x80);
-            ctrl[t][16 + i] = (int8_t)(i % 2 == 0 ? 2 * t + 1 : 0x80);
-        }
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     for (uint32_t b0 = 0; b0 < n_blocks; b0 += kTileBlocks) {
         const uint32_t nb = n_blocks - b0 < kTileBlocks ? n_blocks - b0 : kTileBlocks;
@@ -82,7 +92,7 @@ __attribute__((target("avx2"))) void matvec_q4_i8__avx2(const uint8_t* w, size_t
                         _mm256_maddubs_epi16(_mm256_unpacklo_epi8(lo, hi), _mm256_load_si256(a)),
                         _mm256_maddubs_epi16(_mm256_unpackhi_epi8(lo, hi), _mm256_load_si256(a + 1)));
                     const __m256i sc =
-                        _mm256_shuffle_epi8(s2, _mm256_load_si256(reinterpret_cast<const __m256i*>(ctrl[t])));
+                        _mm256_shuffle_epi8(s2, _mm256_load_si256(reinterpret_cast<const __m256i*>(kScaleControl.ctrl[t])));
                     total = _mm256_add_epi32(total, _mm256_madd_epi16(p, sc));
                 }
             }
