@@ -42,6 +42,8 @@
 
 #include <qemu-plugin.h>
 
+#include "agm_memory.h"
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 /* ---- instruction classes ------------------------------------------------ */
@@ -70,6 +72,7 @@ enum { M_NONE, M_BEGIN, M_END, M_REGION, M_STEP };
 #define MAX_DST 20
 
 typedef struct {
+  uint32_t word, pc;              /* the instruction and its address (memory model) */
   uint8_t cls, issue, mem, marker, marker_arg;
   uint8_t nsrc, ndst;
   uint8_t src[MAX_SRC], src_kind[MAX_SRC];
@@ -95,11 +98,17 @@ static uint64_t step_start[NBUCKET], step_max[NBUCKET], steps;
 static bool enabled, any_begin;
 static unsigned region;
 static uint64_t markers_begin, markers_end;
-static int64_t now;               /* next free issue cycle */
-static int64_t ready[NREG];       /* cycle a register's value is ready */
-static int64_t wlock[NREG];       /* STM register lock: earliest writer issue */
-static uint8_t rkind[NREG];       /* D_* kind of the last writer */
-static int64_t lsu_free;          /* cycle the load/store unit is free */
+/* The pipeline's scoreboard. Two run side by side: `core`, every access an
+ * L1 hit (the TRM's issue and result timings alone), and `memp`, the same
+ * with the memory model's misses, fills and write-buffer waits (memory=on). */
+typedef struct {
+  int64_t now;                    /* next free issue cycle */
+  int64_t ready[NREG];            /* cycle a register's value is ready */
+  int64_t wlock[NREG];            /* STM register lock: earliest writer issue */
+  uint8_t rkind[NREG];            /* D_* kind of the last writer */
+  int64_t lsu_free;               /* cycle the load/store unit is free */
+} Pipe;
+static Pipe core, memp;
 static unsigned max_vcpu;
 static char *out_path;
 
@@ -646,6 +655,289 @@ static void decode_arm(Insn *p, uint32_t w) {
   }
 }
 
+/* ---- the memory model's inputs: accesses and register values --------------- */
+/* With memory=on, QEMU reports every load and store of an instruction after
+ * the instruction's access (qemu_plugin_register_vcpu_mem_cb); a block's
+ * records are walked when the NEXT block starts (or at exit), once all of
+ * its accesses are known. PLD makes no access QEMU reports and a plugin of
+ * this QEMU (7.2) cannot read registers, so a PLD's address comes from the
+ * registers' values as far as they can be followed: a base register's value
+ * from the addresses of the accesses made through it, loaded words read from
+ * guest memory as they are loaded (user mode), and the unconditional
+ * moves/adds/logic of ARM data processing on known values. A PLD whose base
+ * stays unknown is counted (mem.pld_unresolved) and does nothing. */
+typedef struct {
+  uint32_t addr;
+  uint32_t value;     /* loads of at most 4 bytes, user mode: what was loaded */
+  uint16_t insn;      /* index in the block */
+  uint8_t size, store;
+  uint8_t has_value;
+  uint32_t value_hi;  /* 8-byte loads: the upper word */
+} Access;
+
+static bool memory_on;
+static Access *acc;
+static size_t acc_n, acc_cap;
+static const Block *pending;
+static intptr_t g2h;            /* host address - guest address (user mode) */
+static bool g2h_ok, system_mode;
+static uint32_t rv[16];         /* tracked core register values */
+static uint16_t rk;             /* bit r: rv[r] is known */
+static uint64_t pld_unresolved, pld_resolved;
+static Counts all_mem, bucket_mem[NBUCKET];
+static uint64_t step_start_mem[NBUCKET], step_max_mem[NBUCKET];
+static MemParams mem_params;
+
+static void mem_cb(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata) {
+  (void)vcpu_index;
+  if (acc_n == acc_cap) {
+    size_t cap = acc_cap ? 2 * acc_cap : 4096;
+    Access *n = realloc(acc, cap * sizeof *n);
+    if (!n) return;
+    acc = n;
+    acc_cap = cap;
+  }
+  Access *a = &acc[acc_n++];
+  unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+  a->addr = (uint32_t)vaddr;
+  a->insn = (uint16_t)(uintptr_t)udata;
+  a->size = (uint8_t)size;
+  a->store = qemu_plugin_mem_is_store(info);
+  a->has_value = 0;
+  if (!a->store && g2h_ok && size <= 8) {
+    /* the access has just succeeded: the guest page is mapped */
+    const uint8_t *h = (const uint8_t *)(uintptr_t)((intptr_t)vaddr + g2h);
+    uint32_t lo = 0, hi = 0;
+    memcpy(&lo, h, size < 4 ? size : 4);
+    if (size == 8) memcpy(&hi, h + 4, 4);
+    a->value = lo;
+    a->value_hi = hi;
+    a->has_value = 1;
+  }
+}
+
+static uint32_t ror32(uint32_t v, unsigned n) { n &= 31; return n ? (v >> n) | (v << (32 - n)) : v; }
+static bool known(unsigned r) { return r < 16 && (rk >> r & 1u); }
+static uint32_t rval(const Insn *p, unsigned r) { return r == 15 ? p->pc + 8 : rv[r]; }
+static bool rknown(unsigned r) { return r == 15 || known(r); }
+static void rset(unsigned r, uint32_t v, uint16_t *set_mask) {
+  if (r >= 15) return;
+  rv[r] = v;
+  rk |= (uint16_t)(1u << r);
+  *set_mask |= (uint16_t)(1u << r);
+}
+
+/* An immediate-shifted register operand (no RRX: it needs the carry). */
+static bool shifted_reg(const Insn *p, uint32_t w, uint32_t *out) {
+  unsigned rm = bits(w, 3, 0), type = bits(w, 6, 5), amt;
+  if (!rknown(rm)) return false;
+  uint32_t v = rval(p, rm);
+  if (bits(w, 4, 4)) { /* by register */
+    unsigned rs = bits(w, 11, 8);
+    if (!rknown(rs)) return false;
+    amt = rval(p, rs) & 0xFF;
+    if (amt == 0) { *out = v; return true; }
+    switch (type) {
+    case 0: *out = amt >= 32 ? 0 : v << amt; return true;
+    case 1: *out = amt >= 32 ? 0 : v >> amt; return true;
+    case 2: *out = (uint32_t)((int32_t)v >> (amt >= 32 ? 31 : amt)); return true;
+    default: *out = ror32(v, amt); return true;
+    }
+  }
+  amt = bits(w, 11, 7);
+  switch (type) {
+  case 0: *out = v << amt; return true;
+  case 1: *out = amt ? v >> amt : 0; return true;
+  case 2: *out = (uint32_t)((int32_t)v >> (amt ? amt : 31)); return true;
+  default: if (!amt) return false; *out = ror32(v, amt); return true;
+  }
+}
+
+/* The offset of a single load/store (op 010/011, or the extra forms). */
+static bool ldst_offset(const Insn *p, uint32_t w, uint32_t *off) {
+  unsigned op = bits(w, 27, 25);
+  if (op == 2) { *off = bits(w, 11, 0); return true; }
+  if (op == 3) return shifted_reg(p, w & ~0x10u, off);
+  if (bits(w, 22, 22)) { *off = bits(w, 11, 8) << 4 | bits(w, 3, 0); return true; }
+  unsigned rm = bits(w, 3, 0);
+  if (!rknown(rm)) return false;
+  *off = rval(p, rm);
+  return true;
+}
+
+enum { AM_NONE, AM_SINGLE, AM_MULTI, AM_VFP };
+/* Which addressing an instruction with memory accesses uses. */
+static int addr_kind(const Insn *p) {
+  uint32_t w = p->word;
+  unsigned op = bits(w, 27, 25);
+  if (p->cls == C_PLD || !p->mem) return AM_NONE;
+  if (op == 0 && bits(w, 7, 4) == 9) return AM_NONE; /* SWP, LDREX, STREX */
+  if (op == 4) return AM_MULTI;
+  if (op == 6) return AM_VFP;
+  return AM_SINGLE;
+}
+
+/* The base register's value before the instruction, from its accesses;
+ * and after it (write-back). */
+static bool base_from_access(const Insn *p, const Access *a, unsigned na, uint32_t *before, uint32_t *after) {
+  uint32_t w = p->word;
+  if (!na) return false;
+  uint32_t lo = a[0].addr;
+  for (unsigned i = 1; i < na; i++)
+    if (a[i].addr < lo) lo = a[i].addr;
+  bool pre = bits(w, 24, 24), up = bits(w, 23, 23), wb = bits(w, 21, 21);
+  switch (addr_kind(p)) {
+  case AM_SINGLE: {
+    uint32_t off;
+    bool have = ldst_offset(p, w, &off);
+    if (pre) {
+      if (!have) return false;
+      *before = up ? a[0].addr - off : a[0].addr + off;
+      *after = wb ? a[0].addr : *before;
+    } else {
+      *before = a[0].addr;
+      if (!have) return false;
+      *after = up ? a[0].addr + off : a[0].addr - off;
+    }
+    return true;
+  }
+  case AM_MULTI: {
+    uint32_t n = 4u * (uint32_t)__builtin_popcount(bits(w, 15, 0));
+    if (up) *before = pre ? lo - 4 : lo;
+    else *before = pre ? lo + n : lo + n - 4;
+    *after = wb ? (up ? *before + n : *before - n) : *before;
+    return true;
+  }
+  case AM_VFP: {
+    uint32_t n = 4u * bits(w, 7, 0);
+    if (pre && !wb) { /* FLDS/FSTS/FLDD/FSTD [rn, #+-imm*4] */
+      *before = up ? lo - n : lo + n;
+      *after = *before;
+    } else { /* FLDM/FSTM IA (write-back optional) or DB! */
+      *before = up ? lo : lo + n;
+      *after = wb ? (up ? *before + n : *before - n) : *before;
+    }
+    return true;
+  }
+  default:
+    return false;
+  }
+}
+
+/* The registers an instruction writes: its scoreboard destinations (core). */
+static uint16_t core_writes(const Insn *p) {
+  uint16_t m = 0;
+  for (unsigned d = 0; d < p->ndst; d++)
+    if (p->dst[d] < 15 && p->dst_kind[d] != D_LOCK) m |= (uint16_t)(1u << p->dst[d]);
+  return m;
+}
+
+/* Follows the values through one instruction (after its timing). */
+static void track(const Insn *p, const Access *a, unsigned na) {
+  uint32_t w = p->word;
+  uint16_t set_mask = 0;
+  int kind = addr_kind(p);
+  if (kind != AM_NONE) {
+    if (!na) return; /* a load/store whose condition failed: nothing happened */
+    unsigned rn = bits(w, 19, 16);
+    uint32_t before, after;
+    if (base_from_access(p, a, na, &before, &after)) {
+      rset(rn, after, &set_mask);
+    }
+    bool load = bits(w, 20, 20);
+    if (load && kind == AM_SINGLE && p->cls == C_LOAD && a[0].has_value) {
+      unsigned rt = bits(w, 15, 12), op = bits(w, 27, 25);
+      uint32_t v = a[0].value;
+      if (op == 0) { /* LDRH LDRSB LDRSH LDRD */
+        unsigned sh = bits(w, 6, 5);
+        if (sh == 1) v &= 0xFFFF;
+        else if (sh == 2) v = (uint32_t)(int32_t)(int8_t)v;
+        else if (sh == 3) v = (uint32_t)(int32_t)(int16_t)v;
+        rset(rt, v, &set_mask);
+      } else {
+        if (bits(w, 22, 22)) v &= 0xFF;
+        rset(rt, v, &set_mask);
+      }
+    } else if (!load && kind == AM_SINGLE && bits(w, 27, 25) == 0 && bits(w, 6, 5) == 2 && a[0].has_value) {
+      /* LDRD (L = 0, op2 10) */
+      unsigned rt = bits(w, 15, 12);
+      rset(rt, a[0].value, &set_mask);
+      if (na >= 2 && a[1].has_value) rset(rt + 1, a[1].value, &set_mask);
+      else if (a[0].size == 8) rset(rt + 1, a[0].value_hi, &set_mask);
+    } else if (load && kind == AM_MULTI) {
+      unsigned list = bits(w, 15, 0), i = 0;
+      for (unsigned r = 0; r < 16; r++) {
+        if (!(list & (1u << r))) continue;
+        if (i < na && a[i].has_value && a[i].size == 4) rset(r, a[i].value, &set_mask);
+        i++;
+      }
+    }
+  } else if (bits(w, 31, 28) == 0xE && bits(w, 27, 26) == 0 && p->cls == C_ALU &&
+             !(bits(w, 25, 25) == 0 && bits(w, 7, 7) && bits(w, 4, 4))) {
+    /* unconditional data processing */
+    unsigned opc = bits(w, 24, 21), rn = bits(w, 19, 16), rd = bits(w, 15, 12);
+    uint32_t b;
+    bool have_b;
+    if (bits(w, 25, 25)) { b = ror32(bits(w, 7, 0), 2 * bits(w, 11, 8)); have_b = true; }
+    else have_b = shifted_reg(p, w, &b);
+    bool uses_rn = opc != 0xD && opc != 0xF;
+    if (have_b && (!uses_rn || rknown(rn))) {
+      uint32_t x = uses_rn ? rval(p, rn) : 0, r = 0;
+      bool ok = true;
+      switch (opc) {
+      case 0x0: r = x & b; break;
+      case 0x1: r = x ^ b; break;
+      case 0x2: r = x - b; break;
+      case 0x3: r = b - x; break;
+      case 0x4: r = x + b; break;
+      case 0xC: r = x | b; break;
+      case 0xD: r = b; break;
+      case 0xE: r = x & ~b; break;
+      case 0xF: r = ~b; break;
+      default: ok = false; /* ADC SBC RSC need the carry; TST..CMN write no register */
+      }
+      if (ok) rset(rd, r, &set_mask);
+    }
+  } else if (bits(w, 27, 24) == 0xB && bits(w, 31, 28) != 0xF) { /* BL */
+    if (bits(w, 31, 28) == 0xE) rset(14, p->pc + 4, &set_mask);
+  }
+  rk &= (uint16_t)~(core_writes(p) & ~set_mask);
+}
+
+/* A PLD's address: the base from the tracked values, or from the next
+ * access through the same base register in this block (not written in
+ * between). */
+static bool pld_address(const Block *b, size_t i, const size_t *first, uint32_t *addr) {
+  const Insn *p = &b->ins[i];
+  uint32_t w = p->word;
+  unsigned rn = bits(w, 19, 16);
+  uint32_t base, off;
+  bool have = false;
+  if (rknown(rn)) {
+    base = rval(p, rn);
+    have = true;
+  } else {
+    for (size_t j = i + 1; j < b->n; j++) {
+      const Insn *q = &b->ins[j];
+      unsigned nq = (unsigned)(first[j + 1] - first[j]);
+      if (addr_kind(q) != AM_NONE && nq && bits(q->word, 19, 16) == rn) {
+        uint32_t after;
+        have = base_from_access(q, &acc[first[j]], nq, &base, &after);
+        break;
+      }
+      if (core_writes(q) & (1u << rn)) break;
+    }
+  }
+  if (!have) return false;
+  if (bits(w, 25, 25)) {
+    if (!shifted_reg(p, w & ~0x10u, &off)) return false;
+  } else {
+    off = bits(w, 11, 0);
+  }
+  *addr = bits(w, 23, 23) ? base + off : base - off;
+  return true;
+}
+
 /* ---- translation and execution ------------------------------------------- */
 static void charge(Counts *c, const Insn *p, int64_t cycles, int64_t stall) {
   c->insns++;
@@ -654,63 +946,155 @@ static void charge(Counts *c, const Insn *p, int64_t cycles, int64_t stall) {
   c->cls[p->cls]++;
 }
 
-static void vcpu_tb_exec(unsigned int vcpu_index, void *udata) {
-  const Block *b = udata;
-  if (vcpu_index > max_vcpu) max_vcpu = vcpu_index;
+/* The memory model's part of an instruction's issue: its accesses (or its
+ * PLD) presented at `start`; returns the cycle it issues, and per 4-byte
+ * unit loaded the cycle its data is in L1. */
+#define MAX_UNITS 40
+static int64_t mem_part(const Insn *p, const Access *a, unsigned na, bool have_pld, uint32_t pld_addr,
+                        int64_t start, int64_t *unit_data, unsigned *n_units) {
+  int64_t t = start;
+  *n_units = 0;
+  if (p->cls == C_PLD) {
+    if (have_pld) {
+      MemTime m = mem_pld(pld_addr, t);
+      if (m.issue > t) t = m.issue;
+    }
+    return t;
+  }
+  for (unsigned i = 0; i < na; i++) {
+    MemTime m = a[i].store ? mem_store(a[i].addr, a[i].size, t) : mem_load(a[i].addr, a[i].size, t);
+    if (m.issue > t) t = m.issue;
+    if (!a[i].store)
+      for (unsigned u = 0; u < (a[i].size + 3u) / 4u && *n_units < MAX_UNITS; u++) unit_data[(*n_units)++] = m.data;
+  }
+  return t;
+}
+
+/* Issues one instruction on a scoreboard; with the memory model, its
+ * accesses' timing. Returns its cycles (stall + issue) and its stall. */
+static int64_t pipe_issue(Pipe *s, const Insn *p, bool with_memory, const Access *a, unsigned na, bool have_pld,
+                          uint32_t pld_addr, int64_t *stall_out) {
+  int64_t start = s->now;
+  for (unsigned i = 0; i < p->nsrc; i++) {
+    unsigned r = p->src[i];
+    int64_t need = s->ready[r];
+    switch (p->src_kind[i]) {
+    case S_EARLY: if (s->rkind[r] != D_AGU) need += 1; break;
+    case S_LATE: case S_ACC_LATE: need -= 1; break;
+    case S_ACC: if (s->rkind[r] == D_MAC) need -= 1; break;
+    default: break;
+    }
+    if (need > start) start = need;
+  }
+  for (unsigned d = 0; d < p->ndst; d++) {
+    unsigned r = p->dst[d];
+    if (p->dst_kind[d] == D_LOCK) continue;
+    if (s->wlock[r] > start) start = s->wlock[r];
+    /* write-after-write: a result must not land before an older one */
+    if (s->ready[r] - p->dst_lat[d] > start) start = s->ready[r] - p->dst_lat[d];
+  }
+  if (p->mem && s->lsu_free > start) start = s->lsu_free;
+  int64_t unit_data[MAX_UNITS];
+  unsigned n_units = 0;
+  if (with_memory && p->mem) start = mem_part(p, a, na, have_pld, pld_addr, start, unit_data, &n_units);
+  int64_t stall = start - s->now;
+  s->now = start + p->issue;
+  unsigned k = 0;
+  for (unsigned d = 0; d < p->ndst; d++) {
+    unsigned r = p->dst[d];
+    if (p->dst_kind[d] == D_LOCK) {
+      s->wlock[r] = start + p->dst_lat[d];
+      continue;
+    }
+    int64_t t = start + p->dst_lat[d];
+    if (p->dst_kind[d] == D_NORMAL && n_units) {
+      /* a missed word reaches the register the cycle after its fill */
+      int64_t data = unit_data[k < n_units ? k : n_units - 1] + 1;
+      if (data > t) t = data;
+      k++;
+    }
+    s->ready[r] = t;
+    s->rkind[r] = p->dst_kind[d];
+  }
+  if (p->mem) s->lsu_free = start + p->mem;
+  *stall_out = stall;
+  return stall + p->issue;
+}
+
+static void step_end(void) {
+  steps++;
+  for (int k = 0; k < NBUCKET; k++) {
+    uint64_t d = bucket[k].cycles - step_start[k];
+    if (d > step_max[k]) step_max[k] = d;
+    step_start[k] = bucket[k].cycles;
+    d = bucket_mem[k].cycles - step_start_mem[k];
+    if (d > step_max_mem[k]) step_max_mem[k] = d;
+    step_start_mem[k] = bucket_mem[k].cycles;
+  }
+}
+
+static size_t *first_buf;
+static size_t first_cap;
+
+/* Walks a block's records: both scoreboards, the markers, the values. */
+static void run_block(const Block *b) {
+  size_t *first = NULL;
+  if (memory_on) {
+    if (first_cap < b->n + 1) {
+      size_t cap = b->n + 64;
+      size_t *nf = realloc(first_buf, cap * sizeof *nf);
+      if (!nf) return;
+      first_buf = nf;
+      first_cap = cap;
+    }
+    first = first_buf;
+    size_t j = 0;
+    for (size_t i = 0; i <= b->n; i++) {
+      while (j < acc_n && acc[j].insn < i) j++;
+      first[i] = j;
+    }
+    first[b->n] = acc_n;
+  }
   for (size_t i = 0; i < b->n; i++) {
     const Insn *p = &b->ins[i];
     if (p->marker) {
       if (p->marker == M_BEGIN) { enabled = any_begin = true; markers_begin++; }
       else if (p->marker == M_END) { enabled = false; markers_end++; }
-      else if (p->marker == M_STEP) {
-        if (enabled) {
-          steps++;
-          for (int k = 0; k < NBUCKET; k++) {
-            uint64_t d = bucket[k].cycles - step_start[k];
-            if (d > step_max[k]) step_max[k] = d;
-            step_start[k] = bucket[k].cycles;
-          }
-        }
-      }
+      else if (p->marker == M_STEP) { if (enabled) step_end(); }
       else region = p->marker_arg;
       continue;
     }
-    int64_t start = now;
-    for (unsigned s = 0; s < p->nsrc; s++) {
-      unsigned r = p->src[s];
-      int64_t need = ready[r];
-      switch (p->src_kind[s]) {
-      case S_EARLY: if (rkind[r] != D_AGU) need += 1; break;
-      case S_LATE: case S_ACC_LATE: need -= 1; break;
-      case S_ACC: if (rkind[r] == D_MAC) need -= 1; break;
-      default: break;
-      }
-      if (need > start) start = need;
-    }
-    for (unsigned d = 0; d < p->ndst; d++) {
-      unsigned r = p->dst[d];
-      if (p->dst_kind[d] == D_LOCK) continue;
-      if (wlock[r] > start) start = wlock[r];
-      /* write-after-write: a result must not land before an older one */
-      if (ready[r] - p->dst_lat[d] > start) start = ready[r] - p->dst_lat[d];
-    }
-    if (p->mem && lsu_free > start) start = lsu_free;
-    int64_t stall = start - now;
-    now = start + p->issue;
-    for (unsigned d = 0; d < p->ndst; d++) {
-      unsigned r = p->dst[d];
-      if (p->dst_kind[d] == D_LOCK) {
-        wlock[r] = start + p->dst_lat[d];
-      } else {
-        ready[r] = start + p->dst_lat[d];
-        rkind[r] = p->dst_kind[d];
-      }
-    }
-    if (p->mem) lsu_free = start + p->mem;
-    int64_t cycles = stall + p->issue;
+    int64_t stall, cycles = pipe_issue(&core, p, false, NULL, 0, false, 0, &stall);
     charge(&all_counts, p, cycles, stall);
     if (enabled) charge(&bucket[region], p, cycles, stall);
+    if (memory_on) {
+      const Access *a = &acc[first[i]];
+      unsigned na = (unsigned)(first[i + 1] - first[i]);
+      uint32_t pld = 0;
+      bool have_pld = false;
+      if (p->cls == C_PLD) {
+        have_pld = pld_address(b, i, first, &pld);
+        if (have_pld) pld_resolved++;
+        else pld_unresolved++;
+      }
+      int64_t mstall, mcycles = pipe_issue(&memp, p, true, a, na, have_pld, pld, &mstall);
+      charge(&all_mem, p, mcycles, mstall);
+      if (enabled) charge(&bucket_mem[region], p, mcycles, mstall);
+      track(p, a, na);
+    }
   }
+}
+
+static void vcpu_tb_exec(unsigned int vcpu_index, void *udata) {
+  const Block *b = udata;
+  if (vcpu_index > max_vcpu) max_vcpu = vcpu_index;
+  if (!memory_on) {
+    run_block(b);
+    return;
+  }
+  if (pending) run_block(pending);
+  acc_n = 0;
+  pending = b;
 }
 
 static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -730,6 +1114,20 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       memset(&b->ins[i], 0, sizeof(Insn));
       set(&b->ins[i], C_THUMB, 1);
     }
+    b->ins[i].word = w;
+    b->ins[i].pc = (uint32_t)qemu_plugin_insn_vaddr(insn);
+    if (memory_on) {
+      if (!g2h_ok && !system_mode) {
+        /* user mode: guest memory is one mapping at a fixed offset */
+        const void *h = qemu_plugin_insn_haddr(insn);
+        if (h && memcmp(h, qemu_plugin_insn_data(insn), size) == 0) {
+          g2h = (intptr_t)h - (intptr_t)qemu_plugin_insn_vaddr(insn);
+          g2h_ok = true;
+        }
+      }
+      qemu_plugin_register_vcpu_mem_cb(insn, mem_cb, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW,
+                                       (void *)(uintptr_t)i);
+    }
   }
   /* Blocks are never freed: QEMU user mode retranslates rarely. */
   qemu_plugin_register_vcpu_tb_exec_cb(tb, vcpu_tb_exec, QEMU_PLUGIN_CB_NO_REGS, b);
@@ -745,6 +1143,11 @@ static void put_counts(FILE *f, const char *prefix, const Counts *c) {
 
 static void plugin_exit(qemu_plugin_id_t id, void *p) {
   (void)id; (void)p;
+  if (memory_on && pending) { /* the last block's accesses are all in */
+    run_block(pending);
+    pending = NULL;
+    acc_n = 0;
+  }
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
@@ -773,6 +1176,38 @@ static void plugin_exit(qemu_plugin_id_t id, void *p) {
     if (steps) fprintf(f, "%smax_step_cycles=%" PRIu64 "\n", prefix, step_max[k]);
   }
   if (steps) fprintf(f, "steps=%" PRIu64 "\n", steps);
+  if (memory_on) {
+    Counts mm = {0};
+    if (any_begin) {
+      for (int k = 0; k < NBUCKET; k++) mm.cycles += bucket_mem[k].cycles, mm.stall += bucket_mem[k].stall;
+    } else {
+      mm = all_mem;
+    }
+    const MemStats *ms = mem_stats();
+    fprintf(f, "memory_model=arm1176-l1-l2-dram v1\n");
+    fprintf(f, "mem.cycles=%" PRIu64 "\nmem.stall_cycles=%" PRIu64 "\n", mm.cycles, mm.stall);
+    fprintf(f, "all.mem.cycles=%" PRIu64 "\n", all_mem.cycles);
+    for (int k = 0; k < NBUCKET; k++) {
+      if (!bucket[k].insns) continue;
+      fprintf(f, "region.%d.mem_cycles=%" PRIu64 "\n", k, bucket_mem[k].cycles);
+      if (steps) fprintf(f, "region.%d.max_step_mem_cycles=%" PRIu64 "\n", k, step_max_mem[k]);
+    }
+    fprintf(f, "mem.loads=%" PRIu64 "\nmem.stores=%" PRIu64 "\nmem.l1_misses=%" PRIu64 "\n"
+               "mem.l1_inflight_hits=%" PRIu64 "\nmem.l2_hits=%" PRIu64 "\nmem.dram_fills=%" PRIu64 "\n"
+               "mem.plds=%" PRIu64 "\nmem.pld_fills=%" PRIu64 "\nmem.pld_resolved=%" PRIu64 "\n"
+               "mem.pld_unresolved=%" PRIu64 "\nmem.store_misses=%" PRIu64 "\nmem.wb_merges=%" PRIu64 "\n"
+               "mem.wb_full_waits=%" PRIu64 "\nmem.dirty_evictions=%" PRIu64 "\nmem.tlb_misses=%" PRIu64 "\n"
+               "mem.fill_buffer_waits=%" PRIu64 "\n",
+            ms->loads, ms->stores, ms->l1_misses, ms->l1_inflight_hits, ms->l2_hits, ms->dram_fills, ms->plds,
+            ms->pld_fills, pld_resolved, pld_unresolved, ms->store_misses, ms->wb_merges, ms->wb_full_waits,
+            ms->dirty_evictions, ms->tlb_misses, ms->fill_buffer_waits);
+    fprintf(f, "mem.param.dram_latency=%u\nmem.param.dram_read=%u\nmem.param.dram_write=%u\n"
+               "mem.param.l2_latency=%u\nmem.param.tlb_walk=%u\nmem.param.fill_buffers=%u\n"
+               "mem.param.wb_entries=%u\nmem.param.tlb_entries=%u\nmem.param.l2_kb=%u\n",
+            mem_params.dram_latency, mem_params.dram_read, mem_params.dram_write, mem_params.l2_latency,
+            mem_params.tlb_walk, mem_params.fill_buffers, mem_params.wb_entries, mem_params.tlb_entries,
+            mem_params.l2_kb);
+  }
   fclose(f);
   if (out_path) {
     FILE *o = fopen(out_path, "w");
@@ -795,14 +1230,23 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     fprintf(stderr, "agm_cycles: target %s is not arm\n", info->target_name);
     return -1;
   }
+  mem_default_params(&mem_params);
   for (int i = 0; i < argc; i++) {
     if (strncmp(argv[i], "out=", 4) == 0) {
       out_path = strdup(argv[i] + 4);
+    } else if (strcmp(argv[i], "memory=on") == 0) {
+      memory_on = true;
+    } else if (strcmp(argv[i], "memory=off") == 0) {
+      memory_on = false;
+    } else if (strncmp(argv[i], "mem.", 4) == 0 && mem_set_param(&mem_params, argv[i] + 4)) {
+      /* a memory constant (calibration runs) */
     } else {
-      fprintf(stderr, "agm_cycles: unknown argument %s (known: out=FILE)\n", argv[i]);
+      fprintf(stderr, "agm_cycles: unknown argument %s (known: out=FILE, memory=on|off, mem.NAME=N)\n", argv[i]);
       return -1;
     }
   }
+  system_mode = info->system_emulation;
+  mem_init(&mem_params);
   qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
   qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
   return 0;

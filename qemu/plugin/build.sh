@@ -130,9 +130,12 @@ if grep -q '#include <glib.h>' "$header"; then
   glib_cflags=($(pkg-config --cflags glib-2.0))
 fi
 
-src=$here/agm_cycles.c
-if [ -f "$plugin" ] && [ "$plugin" -nt "$src" ] && [ "$plugin" -nt "$header" ] &&
-   [ "$plugin" -nt "$0" ]; then
+srcs=("$here/agm_cycles.c" "$here/agm_memory.c")
+fresh=1
+for f in "${srcs[@]}" "$here/agm_memory.h" "$header" "$0"; do
+  [ -f "$plugin" ] && [ "$plugin" -nt "$f" ] || fresh=0
+done
+if [ "$fresh" = 1 ]; then
   echo "$plugin"
   exit 0
 fi
@@ -140,7 +143,7 @@ fi
 mkdir -p "$out_dir"
 "$cc" -std=gnu11 -O2 -Wall -Wextra -shared -fPIC \
   -I"$(dirname "$header")" "${glib_cflags[@]}" \
-  -o "$plugin.tmp" "$src"
+  -o "$plugin.tmp" "${srcs[@]}"
 mv "$plugin.tmp" "$plugin"
 log "built $plugin"
 echo "$plugin"
