@@ -160,8 +160,15 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
-// AVX2 variants (kernels/x86/; compiled for AVX2 whatever the build's flags,
-// run only when the CPU has it).
+// SSSE3 and AVX2 variants (kernels/x86/; compiled for their instruction set
+// whatever the build's flags, run only when the CPU has it).
+bool cpu_has_ssse3();
+void matvec_q4_i8__ssse3(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
+                         const int8_t* q, const uint32_t* pairs, int32_t* acc);
+void tmatvec_tl5_i8__ssse3(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
+                           const int16_t* table, int32_t* acc);
+void tmatvec_tl5_i8x2__ssse3(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                             const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b);
 bool cpu_has_avx2();
 void matvec_q4_i8__avx2(const uint8_t* w, size_t row_stride, uint32_t rows, uint32_t n_blocks,
                         const int8_t* q, const uint32_t* pairs, int32_t* acc);

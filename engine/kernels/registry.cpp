@@ -27,6 +27,9 @@ const KernelSet kSets[] = {
      tmatvec_tl5_i8x2__armv6},
 #endif
 #if defined(__x86_64__) || defined(__i386__)
+    {"ssse3", cpu_has_ssse3, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast,
+     tmatvec_tl5_i8__ssse3, matvec_q4_i8__ssse3, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast,
+     tmatvec_tl5_i8x2__ssse3},
     {"avx2", cpu_has_avx2, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast,
      tmatvec_tl5_i8__avx2, matvec_q4_i8__avx2, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast,
      tmatvec_tl5_i8x2__avx2},
@@ -58,8 +61,14 @@ const KernelSet* find_kernels(const char* name) {
 
 #if defined(__x86_64__) || defined(__i386__)
 // CPUID and XGETBV directly (no libgcc __cpu_model: the library stays free
-// of runtime symbols, tools/check-undefined-symbols.sh): AVX2 in the CPU and
-// the YMM state enabled by the OS.
+// of runtime symbols, tools/check-undefined-symbols.sh).
+bool cpu_has_ssse3() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    return (c >> 9) & 1;  // SSSE3 (XMM state: every x86-64 OS saves it)
+}
+
+// AVX2 in the CPU and the YMM state enabled by the OS.
 bool cpu_has_avx2() {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
