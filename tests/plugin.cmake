@@ -9,6 +9,9 @@
 #                           into <repo>/build/qemu-src: apt, root or sudo)
 #   perfmodel_micro         tests/plugin/run-micro.sh: TRM micro-sequences under
 #                           qemu-arm -cpu arm1176 with the plugin, exact counts
+#   perfmodel_memory        tests/plugin/run-memory.sh: the memory model's
+#                           figures on bench/pizero_membench.c within 8% of the
+#                           Pi Zero's published ones
 get_filename_component(_agm_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 find_program(AGM_BASH bash)
 find_program(AGM_PLUGIN_QEMU_ARM NAMES qemu-arm)
@@ -29,6 +32,14 @@ if(AGM_BASH AND AGM_PLUGIN_QEMU_ARM AND AGM_ARMEL_GCC AND AGM_PLUGIN_HOST_CC
             "QEMU_ARM=${AGM_PLUGIN_QEMU_ARM}" "AGM_ARM_CC=${AGM_ARMEL_GCC}"
             "AGM_MICRO_WORK=${CMAKE_CURRENT_BINARY_DIR}/plugin-micro"
             "${AGM_BASH}" "${_agm_root}/tests/plugin/run-micro.sh")
+  add_test(NAME perfmodel_memory
+    COMMAND "${CMAKE_COMMAND}" -E env
+            "AGM_CYCLES_PLUGIN=${_agm_plugin_dir}/libagm_cycles.so"
+            "QEMU_ARM=${AGM_PLUGIN_QEMU_ARM}" "AGM_ARM_CC=${AGM_ARMEL_GCC}"
+            "AGM_MEMORY_WORK=${CMAKE_CURRENT_BINARY_DIR}/plugin-memory"
+            "${AGM_BASH}" "${_agm_root}/tests/plugin/run-memory.sh")
+  set_tests_properties(perfmodel_memory PROPERTIES
+    LABELS perfmodel FIXTURES_REQUIRED agm_cycles_plugin TIMEOUT 300)
   set_tests_properties(perfmodel_plugin_build PROPERTIES
     LABELS perfmodel FIXTURES_SETUP agm_cycles_plugin TIMEOUT 600)
   set_tests_properties(perfmodel_micro PROPERTIES
