@@ -686,6 +686,9 @@ static uint16_t rk;             /* bit r: rv[r] is known */
 static uint64_t pld_unresolved, pld_resolved;
 static Counts all_mem, bucket_mem[NBUCKET];
 static uint64_t step_start_mem[NBUCKET], step_max_mem[NBUCKET];
+/* Per bucket: L1 misses of loads (demand fills), PLD line fills, waits for a
+ * fill buffer, store misses (measured part only). */
+static uint64_t b_l1_misses[NBUCKET], b_pld_fills[NBUCKET], b_fill_waits[NBUCKET], b_store_misses[NBUCKET];
 static MemParams mem_params;
 
 static void mem_cb(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata) {
@@ -1077,7 +1080,15 @@ static void run_block(const Block *b) {
         if (have_pld) pld_resolved++;
         else pld_unresolved++;
       }
+      const MemStats *ms = mem_stats();
+      uint64_t m0 = ms->l1_misses, f0 = ms->pld_fills, w0 = ms->fill_buffer_waits, s0 = ms->store_misses;
       int64_t mstall, mcycles = pipe_issue(&memp, p, true, a, na, have_pld, pld, &mstall);
+      if (enabled) {
+        b_l1_misses[region] += ms->l1_misses - m0;
+        b_pld_fills[region] += ms->pld_fills - f0;
+        b_fill_waits[region] += ms->fill_buffer_waits - w0;
+        b_store_misses[region] += ms->store_misses - s0;
+      }
       charge(&all_mem, p, mcycles, mstall);
       if (enabled) charge(&bucket_mem[region], p, mcycles, mstall);
       track(p, a, na);
@@ -1191,6 +1202,9 @@ static void plugin_exit(qemu_plugin_id_t id, void *p) {
       if (!bucket[k].insns) continue;
       fprintf(f, "region.%d.mem_cycles=%" PRIu64 "\n", k, bucket_mem[k].cycles);
       if (steps) fprintf(f, "region.%d.max_step_mem_cycles=%" PRIu64 "\n", k, step_max_mem[k]);
+      fprintf(f, "region.%d.l1_misses=%" PRIu64 "\nregion.%d.pld_fills=%" PRIu64 "\nregion.%d.fill_waits=%" PRIu64
+                 "\nregion.%d.store_misses=%" PRIu64 "\n",
+              k, b_l1_misses[k], k, b_pld_fills[k], k, b_fill_waits[k], k, b_store_misses[k]);
     }
     fprintf(f, "mem.loads=%" PRIu64 "\nmem.stores=%" PRIu64 "\nmem.l1_misses=%" PRIu64 "\n"
                "mem.l1_inflight_hits=%" PRIu64 "\nmem.l2_hits=%" PRIu64 "\nmem.dram_fills=%" PRIu64 "\n"
