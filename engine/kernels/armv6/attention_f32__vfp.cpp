@@ -106,7 +106,7 @@ void attn_scores_f32__vfp(const float* q, const float* k, size_t stride, uint32_
     uint32_t t = 0;
     for (; t + 4 <= n_pos; t += 4) {
         float sums[4];
-        dots4<false>(q, k + (size_t)t * stride, stride, n, sums);
+        dots4<true>(q, k + (size_t)t * stride, stride, n, sums);  // the keys stream like weights
         att[t] = sums[0] / root;
         att[t + 1] = sums[1] / root;
         att[t + 2] = sums[2] / root;
@@ -132,6 +132,11 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
         return;
     }
     const uint32_t skip = (uint32_t)(stride * 4 - 32);  // from one row's 8 values to the next row's
+    // The rows stream from DRAM (a long context's cache is megabytes): a
+    // PLD per position, kValueRowsAhead rows ahead (a hint: past the end it
+    // does nothing).
+    constexpr uint32_t kValueRowsAhead = 6;
+    const uint32_t pf = (uint32_t)(stride * 4 * kValueRowsAhead);
     for (uint32_t i0 = 0; i0 < n; i0 += 8) {
         const float* vp = v + i0;
         const float* ap = att;
@@ -149,6 +154,7 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
             "fldmias %[vp]!, {s0-s7}\n\t"
             "flds    s24, [%[ap]]\n\t"
             "add     %[vp], %[vp], %[skip]\n\t"
+            "pld     [%[vp], %[pf]]\n\t"
             "add     %[ap], %[ap], #4\n\t"
             "fmuls   s0, s24, s0\n\t"
             "fmuls   s1, s24, s1\n\t"
@@ -170,7 +176,7 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
             "bne     1b\n\t"
             "fstmias %[out], {s16-s23}\n\t"
             : [vp] "+r"(vp), [ap] "+r"(ap), [count] "+r"(count)
-            : [zero] "r"(zero), [skip] "r"(skip), [out] "r"(out + i0)
+            : [zero] "r"(zero), [skip] "r"(skip), [pf] "r"(pf), [out] "r"(out + i0)
             : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s16", "s17", "s18", "s19", "s20", "s21",
               "s22", "s23", "s24", "cc", "memory");
     }
