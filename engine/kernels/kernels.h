@@ -90,9 +90,11 @@ struct KernelSet {
     bool (*supported)();  // nullptr: every CPU this build targets runs it
     // The tl5_r4 products read the tables (tl5_table, tl5_table_x2: sessions
     // build them only then) or the activations; matvec_q4_i8 reads the pairs
-    // (q4_pairs) or the activations.
+    // (q4_pairs) or the activations. The two-vector product may differ from
+    // the one-vector one (a variant that builds its tables per tile).
     bool tl5_reads_tables;
     bool q4_reads_pairs;
+    bool tl5x2_reads_tables;
     tmatvec_t2_i8_fn tmatvec_t2_i8;
     matvec_f32_fn matvec_f32;
     tl5_table_fn tl5_table;
@@ -147,6 +149,9 @@ void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uin
 void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                            const int16_t* table, int32_t* acc);
 void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table);
+// The two-vector product builds each tile's paired table itself (from qa and
+// qb, with tl5_table_x2__armv6's assembly) and does not read table2.
+void tl5_table_x2__armv6(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2);
 void tmatvec_tl5_i8x2__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
                              const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b);
 #endif

@@ -127,7 +127,7 @@ void quantize_input(agm_session* s, Lane& ln, const float* x, uint32_t n) {
 // read once for both; every sum is the one a lane alone gets.
 void matmul(agm_session* s, const Matrix& w, Lane* lanes, uint32_t n, float* const* y) {
     if (w.type == AGM_TYPE_TL5_R4 && n == 2) {
-        if (!s->table2_ready && s->kernels->tl5_reads_tables) {
+        if (!s->table2_ready && s->kernels->tl5x2_reads_tables) {
             AGM_REGION(AGM_REGION_TABLES);
             s->kernels->tl5_table_x2(lanes[0].qa, lanes[1].qa, w.n_groups, s->table2);
             s->table2_ready = true;

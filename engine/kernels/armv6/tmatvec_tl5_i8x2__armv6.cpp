@@ -1,16 +1,20 @@
 // The two-vector tl5_r4 product (prompt processing) in hand-scheduled ARMv6
 // assembly: must equal tmatvec_tl5_i8__ref on each vector, bit for bit
 // (docs/kernels.md). The two tokens' tables are interleaved into 32-bit
-// entries (token A's sum in the low halfword, B's in the high one: built by
-// tl5_table_x2__fast): one table load and one SADD16 serve both tokens, so a
-// weight word costs 14 instructions for 40 products. Tiles are 8 groups
-// (7.8 KB of paired table in the 16 KB L1); the int16 lanes are exact for 8
-// groups (|sum| <= 8 * 635). Each word is ordered as in the one-vector
-// kernel's first version: an AND result is used as an address four
-// instructions later, each loaded entry added five later, the next weight
-// word loaded nine cycles before its first AND. The word after a quad's
-// slice is loaded before it is known to be needed: it is inside the matrix
-// except after the last quad's last tile, which the portable kernel redoes.
+// entries (token A's sum in the low halfword, B's in the high one): one
+// table load and one SADD16 serve both tokens, so a weight word costs 14
+// instructions for 40 products. Tiles are 8 groups (7.8 KB of paired table
+// in the 16 KB L1); the int16 lanes are exact for 8 groups (|sum| <= 8 *
+// 635). The product builds each tile's table itself, from the activations,
+// into a buffer that stays in L1 (KernelSet::tl5x2_reads_tables is false):
+// a whole vector's paired table (100 KB and more) went to DRAM and back.
+// Each word is ordered as in the one-vector kernel's first version: an AND
+// result is used as an address four instructions later, each loaded entry
+// added five later, the next weight word loaded nine cycles before its first
+// AND. The word after a quad's slice is loaded before it is known to be
+// needed: the matrix's last slice is copied out first.
+#include <cstring>
+
 #include "agm/format.h"
 #include "kernels/kernels.h"
 
@@ -42,6 +46,8 @@ namespace {
 
 constexpr uint32_t kTileGroups2 = 8;                         // 7.8 KB of paired table per tile
 constexpr uint32_t kGroupBytes2 = AGM_TL5_TABLE_STRIDE * 4;  // 976: an ARM immediate
+static_assert(kGroupBytes2 == 976, "the assembly advances the table by #976");
+constexpr uint32_t kTilePad2 = 16;                           // words past the tile's table (damaged bytes)
 
 // The two-vector word: entries are int16 pairs (vector A low, B high), one
 // SADD16 adds both; the byte offsets are the code times 4.
@@ -76,22 +82,162 @@ inline void slice2(const uint8_t* p, const uint8_t* tab, uint32_t words, uint32_
 
 }  // namespace
 
+}  // namespace agm
+
+extern "C" {
+
+// The paired table of n_groups >= 1 groups (tl5_table_x2__ref's values):
+// per group, X_k = (qa[5g + k], qb[5g + k]) as int16 pairs; the 243 entries
+// are 27 runs of 9, run r = d2 + 3 d3 + 9 d4 holding off(r) + E[e] for the
+// low two digits e = d0 + 3 d1, where off(r) = (d2-1) X2 + (d3-1) X3 +
+// (d4-1) X4 and E[e] = (d0-1) X0 + (d1-1) X1. E is antisymmetric
+// (E[8 - e] = -E[e], E[4] = 0), so four registers hold it and a run is 4
+// SADD16, 4 SSUB16 and two STM (5 + 4 words); off moves to the next run by
+// one SADD16 of X2, X3 - 2 X2 or X4 - 2 X3 - 2 X2 (a carry in the digits).
+// About 27 * 11 + 35 = 332 instructions per group (tl5_table_x2__fast: ~1200
+// cycles).
+//
+// Register map (runs):
+//   r0      the table pointer (STM write-back)
+//   r1-r4   E0 = -X0-X1, E1 = -X1, E2 = X0-X1, E3 = -X0
+//   r5-r8   the run's entries
+//   r9      off
+//   r10     X2           (the step within a digit d2)
+//   r11     X3 - 2 X2    (d2 wraps, d3 steps)
+//   r12     X4 - 2 X3 - 2 X2 (d2 and d3 wrap, d4 steps)
+// Stack: [sp] qa, [sp+4] qb (this group's), [sp+8] groups left.
+__attribute__((visibility("hidden"))) void agm_tl5_table_x2__armv6(const int8_t* qa, const int8_t* qb,
+                                                                   uint32_t n_groups, uint32_t* table2);
+asm(R"(
+    .pushsection .text.agm_tl5_table_x2__armv6, "ax", %progbits
+    .align  2
+    .arm
+    .global agm_tl5_table_x2__armv6
+    .hidden agm_tl5_table_x2__armv6
+    .type   agm_tl5_table_x2__armv6, %function
+agm_tl5_table_x2__armv6:
+    .macro tl5x2_run step
+    sadd16  r5, r9, r1
+    sadd16  r6, r9, r2
+    sadd16  r7, r9, r3
+    sadd16  r8, r9, r4
+    stmia   r0!, {r5-r9}
+    ssub16  r5, r9, r4
+    ssub16  r6, r9, r3
+    ssub16  r7, r9, r2
+    ssub16  r8, r9, r1
+    stmia   r0!, {r5-r8}
+    .ifnb \step
+    sadd16  r9, r9, \step
+    .endif
+    .endm
+    .macro tl5x2_runs3 carry
+    tl5x2_run r10
+    tl5x2_run r10
+    tl5x2_run \carry
+    .endm
+
+    push    {r4-r11, lr}
+    sub     sp, sp, #12
+    stmia   sp, {r0-r2}
+    mov     r0, r3
+1:  @ ---- a group: the five pairs, E, off and the steps
+    ldmia   sp, {r5, r6}
+    ldrsb   r7, [r5, #0]
+    ldrsb   r8, [r6, #0]
+    ldrsb   r9, [r5, #1]
+    ldrsb   r10, [r6, #1]
+    ldrsb   r11, [r5, #2]
+    ldrsb   r12, [r6, #2]
+    pkhbt   r1, r7, r8, lsl #16             @ X0
+    ldrsb   r7, [r5, #3]
+    pkhbt   r2, r9, r10, lsl #16            @ X1
+    ldrsb   r8, [r6, #3]
+    pkhbt   r10, r11, r12, lsl #16          @ X2
+    ldrsb   r9, [r5, #4]
+    ldrsb   r11, [r6, #4]
+    add     r5, r5, #5
+    add     r6, r6, #5
+    stmia   sp, {r5, r6}
+    pkhbt   r7, r7, r8, lsl #16             @ X3
+    pkhbt   r8, r9, r11, lsl #16            @ X4
+    mov     r12, #0
+    ssub16  r4, r12, r1                     @ E3 = -X0
+    ssub16  r3, r1, r2                      @ E2 = X0 - X1
+    ssub16  r1, r4, r2                      @ E0 = -X0 - X1
+    ssub16  r2, r12, r2                     @ E1 = -X1
+    ssub16  r9, r12, r10
+    ssub16  r9, r9, r7
+    ssub16  r9, r9, r8                      @ off(0) = -X2 - X3 - X4
+    ssub16  r11, r7, r10
+    ssub16  r11, r11, r10                   @ X3 - 2 X2
+    ssub16  r12, r8, r10
+    ssub16  r12, r12, r10
+    ssub16  r12, r12, r7
+    ssub16  r12, r12, r7                    @ X4 - 2 X3 - 2 X2
+    @ ---- the 27 runs (d4 = 0, 1, 2; in each, d3 = 0, 1, 2)
+    tl5x2_runs3 r11
+    tl5x2_runs3 r11
+    tl5x2_runs3 r12
+    tl5x2_runs3 r11
+    tl5x2_runs3 r11
+    tl5x2_runs3 r12
+    tl5x2_runs3 r11
+    tl5x2_runs3 r11
+    tl5x2_runs3
+    mov     r5, #0
+    ldr     r6, [sp, #8]
+    str     r5, [r0], #4                    @ entry 243
+    subs    r6, r6, #1
+    str     r6, [sp, #8]
+    bne     1b
+    add     sp, sp, #12
+    pop     {r4-r11, pc}
+    .purgem tl5x2_run
+    .purgem tl5x2_runs3
+    .size   agm_tl5_table_x2__armv6, . - agm_tl5_table_x2__armv6
+    .popsection
+)");
+
+}  // extern "C"
+
+namespace agm {
+
+void tl5_table_x2__armv6(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2) {
+    if (n_groups != 0) agm_tl5_table_x2__armv6(qa, qb, n_groups, table2);
+}
+
 void tmatvec_tl5_i8x2__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
-                             const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b) {
+                             const int8_t* qb, const uint32_t* /*table2*/, int32_t* acc_a, int32_t* acc_b) {
     for (uint32_t i = 0; i < n_quads * 4; ++i) acc_a[i] = acc_b[i] = 0;
     if (n_quads == 0 || n_groups == 0) return;
-    const uint8_t* tab0 = reinterpret_cast<const uint8_t*>(table2);
+    // The tile's paired table, built here from qa and qb: 7.8 KB that stay
+    // in L1 from one tile to the next (a whole vector's table is 100 KB or
+    // more: its stores and its reads would go to DRAM). A damaged weight
+    // byte above 242 reads up to 12 entries past a group's table: the pad
+    // keeps the last group's inside the buffer.
+    alignas(32) uint32_t tab[kTileGroups2 * AGM_TL5_TABLE_STRIDE + kTilePad2];
+    for (uint32_t i = kTileGroups2 * AGM_TL5_TABLE_STRIDE; i < sizeof tab / 4; ++i) tab[i] = 0;
+    const uint8_t* tabp = reinterpret_cast<const uint8_t*>(tab);
     const size_t quad_bytes = (size_t)n_groups * 4;
     for (uint32_t g0 = 0; g0 < n_groups; g0 += kTileGroups2) {
         const uint32_t g1 = n_groups - g0 < kTileGroups2 ? n_groups : g0 + kTileGroups2;
         const uint32_t words = g1 - g0;
-        const uint8_t* tab = tab0 + (size_t)g0 * kGroupBytes2;
-        const uint32_t fast_quads = g1 == n_groups ? n_quads - 1 : n_quads;
+        agm_tl5_table_x2__armv6(qa + (size_t)g0 * AGM_TL5_GROUP, qb + (size_t)g0 * AGM_TL5_GROUP, words, tab);
         const uint8_t* p = w + (size_t)g0 * 4;
-        for (uint32_t quad = 0; quad < fast_quads; ++quad, p += quad_bytes) {
-            __builtin_prefetch(p + 2 * quad_bytes);  // PLD: this slice two quads ahead (32 bytes)
+        for (uint32_t quad = 0; quad < n_quads; ++quad, p += quad_bytes) {
+            const uint8_t* ahead = p + 2 * quad_bytes;  // this slice two quads ahead: up to 2 lines
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + 4 * words - 4);
             uint32_t packed[4];
-            slice2(p, tab, words, packed);
+            if (g1 == n_groups && quad + 1 == n_quads) {
+                // slice2 reads one word past the slice, past the matrix here
+                uint32_t last[kTileGroups2 + 1] = {};
+                std::memcpy(last, p, 4 * words);
+                slice2(reinterpret_cast<const uint8_t*>(last), tabp, words, packed);
+            } else {
+                slice2(p, tabp, words, packed);
+            }
             int32_t* a = acc_a + 4 * quad;
             int32_t* b = acc_b + 4 * quad;
             for (int i = 0; i < 4; ++i) {
@@ -99,14 +245,6 @@ void tmatvec_tl5_i8x2__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_grou
                 b[i] += (int32_t)packed[i] >> 16;
             }
         }
-    }
-    // The last quad's last slice ends the matrix (skipped above, so that
-    // nothing reads past it): that quad again, whole, by the portable loop.
-    int32_t la[4], lb[4];
-    tmatvec_tl5_i8x2__lut(w + (size_t)(n_quads - 1) * quad_bytes, 1, n_groups, qa, qb, table2, la, lb);
-    for (int i = 0; i < 4; ++i) {
-        acc_a[4 * (n_quads - 1) + i] = la[i];
-        acc_b[4 * (n_quads - 1) + i] = lb[i];
     }
 }
 
