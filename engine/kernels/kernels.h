@@ -145,7 +145,8 @@ void matvec_q4_i8__armv6(const uint8_t* w, size_t row_stride, uint32_t rows, uin
 // Hand-scheduled ARM1176 assembly (ARM state; a Thumb build gets the portable
 // kernels under these names). The table builder takes its fast path when
 // `table` is 4-byte aligned (the session's arena is) and falls back to
-// tl5_table__fast otherwise.
+// tl5_table__fast otherwise. The product builds each tile's table itself
+// (from q, with the same assembly) and does not read `table`.
 void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
                            const int16_t* table, int32_t* acc);
 void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table);

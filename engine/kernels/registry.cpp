@@ -18,11 +18,11 @@ const KernelSet kSets[] = {
     {"lut", nullptr, true, false, true, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
      matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast, tmatvec_tl5_i8x2__lut},
 #if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
-    {"armv6", nullptr, true, true, false, tmatvec_t2_i8__armv6, matvec_f32__vfp, tl5_table__armv6, tmatvec_tl5_i8__armv6,
+    {"armv6", nullptr, false, true, false, tmatvec_t2_i8__armv6, matvec_f32__vfp, tl5_table__armv6, tmatvec_tl5_i8__armv6,
      matvec_q4_i8__armv6, attn_scores_f32__vfp, attn_values_f32__vfp, tl5_table_x2__armv6,
      tmatvec_tl5_i8x2__armv6},
 #elif defined(__ARM_FEATURE_SIMD32)
-    {"armv6", nullptr, true, true, false, tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__armv6, tmatvec_tl5_i8__armv6,
+    {"armv6", nullptr, false, true, false, tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__armv6, tmatvec_tl5_i8__armv6,
      matvec_q4_i8__armv6, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__armv6,
      tmatvec_tl5_i8x2__armv6},
 #endif

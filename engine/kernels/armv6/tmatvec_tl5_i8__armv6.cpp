@@ -415,6 +415,7 @@ namespace agm {
 namespace {
 
 constexpr uint32_t kTileGroups = 16;  // 16 x 488 bytes = 7.8 KB of table per tile
+constexpr uint32_t kTilePad = 16;     // entries past the tile's table (damaged bytes)
 
 // Quads ahead to prefetch in a partial tile of r groups: max(2, ceil(25 / (r + 1))) (r = 0 unused).
 constexpr uint8_t kRestPrefetchQuads[kTileGroups] = {2, 13, 9, 7, 5, 5, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2};
@@ -430,20 +431,29 @@ void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table) {
     agm_tl5_table__armv6(q, n_groups, table);
 }
 
-void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* /*q*/,
-                           const int16_t* table, int32_t* acc) {
+void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
+                           const int16_t* /*table*/, int32_t* acc) {
     if (n_quads == 0) return;
     const uint32_t stride = n_groups * 4;  // bytes of one quad's words
     const uint32_t n_tiles = n_groups / kTileGroups, rest = n_groups % kTileGroups;
+    // Each tile's table is built here, from q, into a buffer that stays in
+    // L1 from one tile to the next (KernelSet::tl5_reads_tables is false): a
+    // whole vector's table (50 KB and more) left L1 as it was built, and its
+    // lines came back from L2 or DRAM while the weights streamed. A damaged
+    // weight byte above 242 reads up to 12 entries past a group's table: the
+    // pad keeps the last group's inside the buffer.
+    alignas(32) int16_t tab[kTileGroups * AGM_TL5_TABLE_STRIDE + kTilePad];
+    for (uint32_t i = kTileGroups * AGM_TL5_TABLE_STRIDE; i < sizeof tab / 2; ++i) tab[i] = 0;
     AgmTl5Tiles a{};
     a.acc = acc;
     a.acc_end = acc + (size_t)n_quads * 4;
+    a.table = tab;
     if (rest != 0) {
         // The partial tile first: it starts the sums from zero. A quad takes
         // 16 * rest + 16 cycles here: prefetch at least 400 cycles ahead
         // (DRAM latency is ~300 ns on a Pi Zero).
+        agm_tl5_table__armv6(q + (size_t)n_tiles * kTileGroups * AGM_TL5_GROUP, rest, tab);
         a.pf = kRestPrefetchQuads[rest] * stride;
-        a.table = table + (size_t)n_tiles * kTileGroups * AGM_TL5_TABLE_STRIDE;
         a.skip = stride - 4 * rest;
         a.w = w + (size_t)n_tiles * kTileGroups * 4;
         a.n_words = rest;
@@ -454,7 +464,7 @@ void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups
     a.pf = 2 * stride;
     a.skip = stride - kTileGroups * 4;
     for (uint32_t t = 0; t < n_tiles; ++t) {
-        a.table = table + (size_t)t * kTileGroups * AGM_TL5_TABLE_STRIDE;
+        agm_tl5_table__armv6(q + (size_t)t * kTileGroups * AGM_TL5_GROUP, kTileGroups, tab);
         a.w = w + (size_t)t * kTileGroups * 4;
         agm_tl5_tile16__armv6(&a);
     }
