@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agm/format.h"
+#include "agm/model_file.h"
 #include "agm/quant.h"
 #include "agm/ternary.h"
 #include "kernels/kernels.h"
@@ -61,7 +62,7 @@ Data make(const Shape& sh) {
     agm::pack_ternary(AGM_TYPE_T2_B128, w.data(), sh.rows, sh.cols, &d.t2, &err);
     agm::pack_ternary(AGM_TYPE_TL5_R4, w.data(), sh.rows, sh.cols, &d.tl5, &err);
     d.n_blocks = (sh.cols + 127) / 128;
-    d.n_groups = (sh.cols + 4) / 5;
+    d.n_groups = agm::tl5_quad_words(AGM_TYPE_TL5_R4, sh.cols);
     d.n_quads = (sh.rows + 3) / 4;
     const uint32_t padded = d.n_blocks * 128 > d.n_groups * 5 ? d.n_blocks * 128 : d.n_groups * 5;
     d.q.assign(padded, 0);

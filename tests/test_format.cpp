@@ -1,5 +1,6 @@
 // The native format and the ak42 reader: writer/reader round trip, the
 // converter's repacking in both bit orders, checksum behaviour.
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -128,4 +129,55 @@ TEST_CASE("ak42: both bit orders repack to the same ternary tensors") {
     std::vector<uint8_t> right;
     REQUIRE(agm::repack_ak42(m.matrices[0], agm::BitOrder::Msb, AGM_TYPE_T2_B128, "m", &right, &err));
     CHECK(wrong != right);
+}
+
+// A tl5_r4 tensor of 330 columns: 66 words a quad as written before the
+// rounding, 72 now (formats/include/agm/format.h). The reader takes both
+// sizes and tells them apart; any other size is refused.
+TEST_CASE("tl5_r4: quads rounded up to 8 words from 64 on; older files' unrounded quads still read") {
+    CHECK(agm::tl5_quad_words(AGM_TYPE_TL5_R4, 315) == 63);  // below AGM_TL5_QUAD_ALIGN_FROM: as it was
+    CHECK(agm::tl5_quad_words(AGM_TYPE_TL5_R4, 320) == 64);
+    CHECK(agm::tl5_quad_words(AGM_TYPE_TL5_R4, 330) == 72);
+    CHECK(agm::tl5_quad_words(AGM_TYPE_TL5_R4S, 512) == 104);
+    CHECK(agm::tl5_quad_words(AGM_TYPE_Q4_B32, 512) == 103);
+    const auto image = [](uint64_t entry_bytes) {
+        agm::ModelWriter w = tiny_writer();
+        agm::Error err;
+        std::vector<uint8_t> data(2 * 72 * 4, 0x79);  // 2 quads of 72 words, every byte 121 (zero weights)
+        REQUIRE(w.add_tensor("blk.0.attn_q", AGM_TYPE_TL5_R4, {8, 330}, 1.0f, data, &err));
+        std::vector<uint8_t> file;
+        REQUIRE(w.finish(&file, &err));
+        // the entry's size as an older writer gave it (the data stays; it is
+        // inside the data section either way), then the checksum again
+        agm_file_header h;
+        std::memcpy(&h, file.data(), sizeof h);
+        for (uint32_t i = 0; i < h.n_sections; ++i) {
+            agm_section_entry s;
+            std::memcpy(&s, file.data() + h.section_table + i * sizeof s, sizeof s);
+            if (s.kind == AGM_SECTION_TENSORS)
+                std::memcpy(file.data() + s.offset + sizeof(agm_tensors_header) + offsetof(agm_tensor_entry, bytes),
+                            &entry_bytes, 8);
+        }
+        h.checksum = 0;
+        std::memcpy(file.data(), &h, sizeof h);
+        h.checksum = agm::model_file_checksum(file.data(), file.size());
+        std::memcpy(file.data(), &h, sizeof h);
+        return file;
+    };
+    for (const uint64_t bytes : {2 * 72 * 4, 2 * 66 * 4, 2 * 67 * 4}) {
+        INFO("entry bytes " << bytes);
+        const std::vector<uint8_t> file = image(bytes);
+        Aligned buf(file);
+        agm::FileView f;
+        agm::Error err;
+        const bool ok = agm::parse_model_file(buf.data(), file.size(), true, &f, &err);
+        CHECK(ok == (bytes != 2 * 67 * 4));
+        if (!ok) {
+            CHECK(std::string(err.msg).find("blk.0.attn_q: 576 bytes expected") != std::string::npos);
+            continue;
+        }
+        const agm_tensor_entry* t = agm::find_tensor(f, "blk.0.attn_q");
+        REQUIRE(t != nullptr);
+        CHECK(agm::tl5_entry_quad_words(*t) == (bytes == 2 * 72 * 4 ? 72u : 66u));
+    }
 }

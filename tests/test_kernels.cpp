@@ -180,7 +180,7 @@ void check_tl5(uint32_t rows, uint32_t cols, const std::vector<int8_t>& w, const
     std::vector<uint8_t> packed;
     agm::Error err;
     REQUIRE(agm::pack_ternary(AGM_TYPE_TL5_R4, w.data(), rows, cols, &packed, &err));
-    const uint32_t n_groups = (cols + 4) / 5, n_quads = (rows + 3) / 4;
+    const uint32_t n_groups = agm::tl5_quad_words(AGM_TYPE_TL5_R4, cols), n_quads = (rows + 3) / 4;
     std::vector<uint8_t> w_store(packed.size() + off.w_bytes + 8);
     uint8_t* w_at = align8(w_store) + off.w_bytes;
     std::memcpy(w_at, packed.data(), packed.size());
@@ -234,7 +234,7 @@ TEST_CASE("tmatvec_tl5_i8x2: two vectors at once, every variant equals the oracl
         std::vector<uint8_t> packed;
         agm::Error err;
         REQUIRE(agm::pack_ternary(AGM_TYPE_TL5_R4, w.data(), rows, cols, &packed, &err));
-        const uint32_t n_groups = (cols + 4) / 5, n_quads = (rows + 3) / 4;
+        const uint32_t n_groups = agm::tl5_quad_words(AGM_TYPE_TL5_R4, cols), n_quads = (rows + 3) / 4;
         std::vector<int8_t> pa(n_groups * 5, 0), pb(n_groups * 5, 0);
         std::memcpy(pa.data(), qa.data(), cols);
         std::memcpy(pb.data(), qb.data(), cols);
@@ -566,7 +566,8 @@ TEST_CASE("quantize_tl5_r4s: per-row absmean ternary, the scales after the tl5_r
                 double sum = 0;
                 for (uint32_t c = 0; c < cols; ++c) sum += std::fabs((double)x[(size_t)r * cols + c]);
                 const float s = (float)(sum / cols);
-                agm::dequantize_tl5_r4s_row(q.data(), rows, cols, r, back.data());
+                agm::dequantize_tl5_r4s_row(q.data(), rows, cols, agm::tl5_quad_words(AGM_TYPE_TL5_R4S, cols), r,
+                                            back.data());
                 for (uint32_t c = 0; c < cols; ++c) {
                     const float v = x[(size_t)r * cols + c];
                     const float w = s > 0.0f ? std::fmax(-1.0f, std::fmin(1.0f, std::round(v / s))) : 0.0f;

@@ -39,7 +39,7 @@ bool bind_matrix(const FileView& f, const char* name, uint32_t rows, uint32_t co
         }
         case AGM_TYPE_TL5_R4:
             m->n_quads = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
-            m->n_groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+            m->n_groups = tl5_entry_quad_words(*t);  // the quad's words: rounded up, or an older file's
             return true;
         default:
             return fail_as(err, ErrorKind::Unsupported,
@@ -89,7 +89,7 @@ bool bind_rows(const FileView& f, const char* name, uint32_t rows, uint32_t cols
     m->row_stride = (size_t)stride;
     m->n_blocks = (cols + AGM_Q4_BLOCK - 1) / AGM_Q4_BLOCK;
     m->n_quads = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
-    m->n_groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+    m->n_groups = tl5_entry_quad_words(*t);
     if (t->type == AGM_TYPE_TL5_R4S)  // 4-byte aligned: the tensor is 64-aligned, the prefix a multiple of 4
         m->row_scale = reinterpret_cast<const float*>(m->data + (size_t)m->n_quads * m->n_groups * 4);
     return true;

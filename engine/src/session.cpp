@@ -34,10 +34,10 @@ uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 constexpr uint32_t kDefaultMaxCtx = 4096;
 
 // int8 activations are zero-padded to whole blocks of every packing: 128
-// columns for t2_b128, 5 for tl5_r4.
+// columns for t2_b128, the quad's words (groups of 5) for tl5_r4.
 uint32_t padded_cols(uint32_t cols) {
     const uint32_t b128 = (cols + AGM_T2_BLOCK_WEIGHTS - 1) / AGM_T2_BLOCK_WEIGHTS * AGM_T2_BLOCK_WEIGHTS;
-    const uint32_t b5 = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP * AGM_TL5_GROUP;
+    const uint32_t b5 = agm::tl5_quad_words(AGM_TYPE_TL5_R4, cols) * AGM_TL5_GROUP;
     return b128 > b5 ? b128 : b5;
 }
 
@@ -281,7 +281,7 @@ void attention(agm_session* s, const ModelConfig& c, uint32_t l, uint32_t pos, c
 void embedding_row(const RowMatrix& e, uint32_t r, float* out) {
     switch (e.type) {
         case AGM_TYPE_Q4_B32: dequantize_q4_b32_row(e.data, e.cols, r, out); break;
-        case AGM_TYPE_TL5_R4S: dequantize_tl5_r4s_row(e.data, e.rows, e.cols, r, out); break;
+        case AGM_TYPE_TL5_R4S: dequantize_tl5_r4s_row(e.data, e.rows, e.cols, e.n_groups, r, out); break;
         default: std::memcpy(out, e.data + (size_t)r * e.row_stride, e.cols * sizeof(float)); break;
     }
 }

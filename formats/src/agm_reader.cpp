@@ -10,6 +10,16 @@
 namespace agm {
 namespace {
 
+// Whether e is a tl5_r4 or tl5_r4s matrix written before its quads were
+// rounded up to AGM_TL5_QUAD_ALIGN words (agmodel 0.1 files): ceil(cols / 5)
+// words a quad.
+bool tl5_unrounded(const agm_tensor_entry& e) {
+    if ((e.type != AGM_TYPE_TL5_R4 && e.type != AGM_TYPE_TL5_R4S) || e.n_dims != 2) return false;
+    const uint64_t quads = ((uint64_t)e.shape[0] + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
+    const uint64_t words = ((uint64_t)e.shape[1] + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+    return e.bytes == quads * words * AGM_TL5_ROWS + (e.type == AGM_TYPE_TL5_R4S ? quads * AGM_TL5_ROWS * 4 : 0);
+}
+
 constexpr TensorTypeInfo kTypes[] = {
     {AGM_TYPE_F32, "f32", false},
     {AGM_TYPE_F16, "f16", false},
@@ -221,7 +231,7 @@ bool parse_tensors(const uint8_t* file, uint64_t size, const agm_section_entry& 
         if (!tensor_bytes(e.type, e.shape, e.n_dims, &bytes))
             return fail(err, "tensor %s: type %s cannot have this shape, or its size overflows 64 bits",
                         e.name, ti->name);
-        if (bytes != e.bytes)
+        if (bytes != e.bytes && !tl5_unrounded(e))
             return fail(err, "tensor %s: %llu bytes expected for its type and shape, entry says %llu",
                         e.name, (unsigned long long)bytes, (unsigned long long)e.bytes);
         if (e.offset % AGM_FILE_ALIGN != 0)
@@ -264,12 +274,24 @@ bool tensor_row_bytes(uint32_t type, uint64_t cols, uint64_t* bytes) {
     }
 }
 
+uint32_t tl5_quad_words(uint32_t type, uint32_t cols) {
+    const uint32_t groups = (uint32_t)(((uint64_t)cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP);
+    if ((type != AGM_TYPE_TL5_R4 && type != AGM_TYPE_TL5_R4S) || groups < AGM_TL5_QUAD_ALIGN_FROM) return groups;
+    return (uint32_t)(((uint64_t)groups + AGM_TL5_QUAD_ALIGN - 1) / AGM_TL5_QUAD_ALIGN * AGM_TL5_QUAD_ALIGN);
+}
+
+uint32_t tl5_entry_quad_words(const agm_tensor_entry& e) {
+    if (tl5_unrounded(e))
+        return (e.shape[1] + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+    return tl5_quad_words(e.type, e.shape[1]);
+}
+
 bool tensor_bytes(uint32_t type, const uint32_t* shape, uint32_t n_dims, uint64_t* bytes) {
     if (n_dims < 1 || n_dims > AGM_MAX_DIMS) return false;
     if (type == AGM_TYPE_TL5_R4 || type == AGM_TYPE_TL5_R4S) {  // row quads: matrices only
         if (n_dims != 2) return false;
         const uint64_t quads = ((uint64_t)shape[0] + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
-        const uint64_t groups = ((uint64_t)shape[1] + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+        const uint64_t groups = tl5_quad_words(type, shape[1]);
         // shape[] < 2^32 each: quads * groups < 2^62, no overflow
         *bytes = quads * groups * AGM_TL5_ROWS + (type == AGM_TYPE_TL5_R4S ? quads * AGM_TL5_ROWS * 4 : 0);
         return true;

@@ -25,8 +25,9 @@ void dequantize_q4_b32_row(const uint8_t* data, uint32_t cols, uint32_t r, float
     }
 }
 
-void dequantize_tl5_r4s_row(const uint8_t* data, uint32_t rows, uint32_t cols, uint32_t r, float* out) {
-    const uint32_t groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+void dequantize_tl5_r4s_row(const uint8_t* data, uint32_t rows, uint32_t cols, uint32_t words, uint32_t r,
+                            float* out) {
+    const uint32_t groups = words;
     const uint32_t quads = (rows + AGM_TL5_ROWS - 1) / AGM_TL5_ROWS;
     float s;
     std::memcpy(&s, data + (size_t)quads * groups * AGM_TL5_ROWS + (size_t)r * 4, 4);

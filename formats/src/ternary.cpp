@@ -32,8 +32,9 @@ bool pack_ternary(uint32_t type, const int8_t* w, uint32_t rows, uint32_t cols,
         }
         return true;
     }
-    // AGM_TYPE_TL5_R4: [quad][group][row in quad], base-3 digits of w + 1.
-    const uint32_t groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+    // AGM_TYPE_TL5_R4: [quad][group][row in quad], base-3 digits of w + 1
+    // (the groups past the columns: 121, all zero).
+    const uint32_t groups = tl5_quad_words(type, cols);
     for (uint32_t r = 0; r < ((rows + 3) & ~3u); ++r) {
         for (uint32_t g = 0; g < groups; ++g) {
             uint32_t code = 0, pow3 = 1;
@@ -63,7 +64,7 @@ bool unpack_ternary(uint32_t type, const uint8_t* data, uint32_t rows, uint32_t 
             }
         return true;
     }
-    const uint32_t groups = (cols + AGM_TL5_GROUP - 1) / AGM_TL5_GROUP;
+    const uint32_t groups = tl5_quad_words(type, cols);
     for (uint32_t r = 0; r < rows; ++r)
         for (uint32_t c = 0; c < cols; ++c) {
             uint32_t code = data[((size_t)(r / 4) * groups + c / AGM_TL5_GROUP) * 4 + r % 4];

@@ -234,12 +234,19 @@ enum agm_tensor_type {
 /*
  * AGM_TYPE_TL5_R4: rows are taken in quads (rows padded to a multiple of 4
  * with zero weights), columns in groups of 5 (padded with zero weights). A
- * quad is ceil(cols / 5) little 4-byte words; word g holds, in byte i, the
- * group g of row 4q + i as one base-3 number: sum over k of (w_k + 1) * 3^k
- * for the weights w_k of columns 5g + k (0..242). Value = w * scale.
+ * quad is G little 4-byte words: G = ceil(cols / 5), rounded up to a
+ * multiple of AGM_TL5_QUAD_ALIGN (8: 32 bytes) when it is at least
+ * AGM_TL5_QUAD_ALIGN_FROM (64: at most 11% more bytes). Word g holds, in
+ * byte i, the group g of row 4q + i as one base-3 number: sum over k of
+ * (w_k + 1) * 3^k for the weights w_k of columns 5g + k (0..242; the groups
+ * past the columns are 121, all zero). Value = w * scale. Files written
+ * before the rounding (G = ceil(cols / 5)) are still read: the tensor's size
+ * tells which.
  * Why: a byte indexes a 243-entry table of the 5 activations' signed sums
  * (built once per input vector), so a kernel adds one table entry per 5
- * weights; the four bytes of a word share that table (docs/kernels.md).
+ * weights; the four bytes of a word share that table (docs/kernels.md). The
+ * rounding puts every 8 or 16 groups of a quad on whole cache lines, so a
+ * kernel's tiles read each line once (a small matrix stays cached anyway).
  */
 /*
  * AGM_TYPE_Q4_B32 (embeddings and classifiers): a row of `cols` values is
@@ -266,6 +273,8 @@ enum agm_tensor_type {
 #define AGM_TL5_GROUP 5u
 #define AGM_TL5_ROWS 4u
 #define AGM_TL5_CODES 243u
+#define AGM_TL5_QUAD_ALIGN 8u       /* tl5_r4, tl5_r4s: words per quad, a multiple of this ... */
+#define AGM_TL5_QUAD_ALIGN_FROM 64u /* ... when ceil(cols / 5) is at least this */
 #define AGM_TL5_TABLE_STRIDE 244u /* int16 entries per group in kernel tables: 488 bytes,
                                      an ARM immediate (486 is not) */
 

@@ -63,8 +63,19 @@ const TensorTypeInfo* tensor_type_info(uint32_t type);  // nullptr: unknown
 // Bytes one row of `cols` elements of `type` takes; false if unknown/overflow.
 bool tensor_row_bytes(uint32_t type, uint64_t cols, uint64_t* bytes);
 
-// Bytes of a whole tensor (rows = product of all dims but the last).
+// Bytes of a whole tensor (rows = product of all dims but the last), as
+// writers lay it out.
 bool tensor_bytes(uint32_t type, const uint32_t* shape, uint32_t n_dims, uint64_t* bytes);
+
+// Words per quad of a tl5_r4 or tl5_r4s matrix of `cols` columns as writers
+// lay it out: ceil(cols / 5), rounded up to a multiple of AGM_TL5_QUAD_ALIGN
+// from AGM_TL5_QUAD_ALIGN_FROM words on (other types: ceil(cols / 5)).
+uint32_t tl5_quad_words(uint32_t type, uint32_t cols);
+
+// The words per quad of a tl5_r4 or tl5_r4s tensor entry as its file has it:
+// tl5_quad_words(), or for a tensor written before the rounding,
+// ceil(cols / 5) (its size tells; parse_model_file accepts only these).
+uint32_t tl5_entry_quad_words(const agm_tensor_entry& e);
 
 // Validates the whole file. data must be AGM_FILE_ALIGN-aligned. With
 // verify_checksum the CRC-32 of all bytes is computed and compared.

@@ -13,9 +13,10 @@ namespace agm {
 // value d * (float)(s * (u - 8)).
 void dequantize_q4_b32_row(const uint8_t* data, uint32_t cols, uint32_t r, float* out);
 
-// Row r of an AGM_TYPE_TL5_R4S tensor of rows x cols: out[cols], each value
-// w * scale[r].
-void dequantize_tl5_r4s_row(const uint8_t* data, uint32_t rows, uint32_t cols, uint32_t r, float* out);
+// Row r of an AGM_TYPE_TL5_R4S tensor of rows x cols with `words` words a
+// quad (tl5_entry_quad_words): out[cols], each value w * scale[r].
+void dequantize_tl5_r4s_row(const uint8_t* data, uint32_t rows, uint32_t cols, uint32_t words, uint32_t r,
+                            float* out);
 
 }  // namespace agm
 
