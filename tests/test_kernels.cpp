@@ -264,6 +264,59 @@ TEST_CASE("tmatvec_tl5_i8x2: two vectors at once, every variant equals the oracl
     }
 }
 
+TEST_CASE("tmatvec_tl5_i8_shared: matrices that read one vector, each equals the oracle") {
+    const uint64_t seed = agm_test::test_seed();
+    std::mt19937_64 rng(seed ^ 0x7153);
+    size_t n_sets;
+    const agm::KernelSet* sets = agm::kernel_sets(&n_sets);
+    int checked = 0;
+    for (int iter = 0; iter < 60; ++iter) {
+        const uint32_t n_mats = 1 + (uint32_t)(rng() % 3);
+        const uint32_t cols = iter % 4 == 0 ? 80 * (1 + (uint32_t)(rng() % 8)) : 1 + (uint32_t)(rng() % 1400);
+        std::vector<int8_t> q(cols);
+        for (auto& v : q) v = (int8_t)((int)(rng() % 255) - 127);
+        const uint32_t n_groups = agm::tl5_quad_words(AGM_TYPE_TL5_R4, cols);
+        std::vector<int8_t> qp(n_groups * 5, 0);
+        std::memcpy(qp.data(), q.data(), cols);
+        std::vector<std::vector<uint8_t>> packed(n_mats);
+        std::vector<std::vector<int32_t>> want(n_mats);
+        std::vector<uint32_t> rows(n_mats), quads(n_mats);
+        for (uint32_t m = 0; m < n_mats; ++m) {
+            rows[m] = 1 + (uint32_t)(rng() % 37);
+            quads[m] = (rows[m] + 3) / 4;
+            std::vector<int8_t> w((size_t)rows[m] * cols);
+            for (auto& v : w) v = (int8_t)((int)(rng() % 3) - 1);
+            agm::Error err;
+            REQUIRE(agm::pack_ternary(AGM_TYPE_TL5_R4, w.data(), rows[m], cols, &packed[m], &err));
+            want[m] = oracle(Ternary{rows[m], cols, w, {}, 0, 0}, q);
+        }
+        for (size_t k = 0; k < n_sets; ++k) {
+            if (!agm::kernel_set_runs(sets[k]) || sets[k].tmatvec_tl5_i8_shared == nullptr) continue;
+            INFO("variant " << sets[k].name << ", " << n_mats << " matrices, cols " << cols << ", seed " << seed);
+            std::vector<std::vector<int32_t>> got(n_mats);
+            std::vector<const uint8_t*> wp(n_mats);
+            std::vector<int32_t*> accp(n_mats);
+            for (uint32_t m = 0; m < n_mats; ++m) {
+                got[m].assign(quads[m] * 4 + 1, 0x5A5A5A5A);
+                wp[m] = packed[m].data();
+                accp[m] = got[m].data();
+            }
+            sets[k].tmatvec_tl5_i8_shared(n_mats, wp.data(), quads.data(), n_groups, qp.data(), accp.data());
+            for (uint32_t m = 0; m < n_mats; ++m) {
+                CHECK(std::vector<int32_t>(got[m].begin(), got[m].begin() + rows[m]) == want[m]);
+                for (uint32_t r = rows[m]; r < quads[m] * 4; ++r) CHECK(got[m][r] == 0);
+                CHECK(got[m][quads[m] * 4] == 0x5A5A5A5A);
+            }
+            ++checked;
+        }
+    }
+#if defined(__ARM_FEATURE_SIMD32) && !defined(__thumb__)
+    CHECK(checked == 60);  // the ARMv6 set has it
+#else
+    CHECK(checked == 0);
+#endif
+}
+
 TEST_CASE("tmatvec_tl5_i8: random shapes, every variant equals the oracle") {
     const uint64_t seed = agm_test::test_seed();
     std::mt19937_64 rng(seed ^ 0x715);

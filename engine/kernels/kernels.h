@@ -51,6 +51,13 @@ typedef void (*tmatvec_tl5_i8x2_fn)(const uint8_t* w, uint32_t n_quads, uint32_t
                                     const int8_t* qb, const uint32_t* table2, int32_t* acc_a,
                                     int32_t* acc_b);
 
+// tmatvec_tl5_i8 for n_mats >= 1 matrices of n_groups groups that read the
+// same vector q (a layer's q, k and v; its gate and up): acc[m] gets
+// matrix m's sums, exactly as tmatvec_tl5_i8 gives them. A variant that
+// builds its tables per tile builds each once for all the matrices.
+typedef void (*tmatvec_tl5_i8_shared_fn)(uint32_t n_mats, const uint8_t* const* w, const uint32_t* n_quads,
+                                         uint32_t n_groups, const int8_t* q, int32_t* const* acc);
+
 // AGM_TYPE_Q4_B32 rows (format.h) times an int8 vector, integer result:
 //   w:      [rows][row_stride] q4_b32 rows
 //   q:      [n_blocks * 32] int8 activations in -127..127 (0 past the real
@@ -104,6 +111,8 @@ struct KernelSet {
     attn_values_f32_fn attn_values_f32;
     tl5_table_x2_fn tl5_table_x2;
     tmatvec_tl5_i8x2_fn tmatvec_tl5_i8x2;
+    // Optional (nullptr: the session calls tmatvec_tl5_i8 per matrix).
+    tmatvec_tl5_i8_shared_fn tmatvec_tl5_i8_shared;
 };
 
 // Every variant this build has, reference first (for the conformance tests
@@ -153,6 +162,8 @@ void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table);
 // The two-vector product builds each tile's paired table itself (from qa and
 // qb, with tl5_table_x2__armv6's assembly) and does not read table2.
 void tl5_table_x2__armv6(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2);
+void tmatvec_tl5_i8_shared__armv6(uint32_t n_mats, const uint8_t* const* w, const uint32_t* n_quads,
+                                  uint32_t n_groups, const int8_t* q, int32_t* const* acc);
 void tmatvec_tl5_i8x2__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
                              const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b);
 #endif

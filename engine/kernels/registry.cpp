@@ -14,25 +14,25 @@ namespace {
 
 const KernelSet kSets[] = {
     {"ref", nullptr, false, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__ref, tmatvec_tl5_i8__ref,
-     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__ref, tmatvec_tl5_i8x2__ref},
+     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__ref, tmatvec_tl5_i8x2__ref, nullptr},
     {"lut", nullptr, true, false, true, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
-     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast, tmatvec_tl5_i8x2__lut},
+     matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast, tmatvec_tl5_i8x2__lut, nullptr},
 #if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
     {"armv6", nullptr, false, true, false, tmatvec_t2_i8__armv6, matvec_f32__vfp, tl5_table__armv6, tmatvec_tl5_i8__armv6,
      matvec_q4_i8__armv6, attn_scores_f32__vfp, attn_values_f32__vfp, tl5_table_x2__armv6,
-     tmatvec_tl5_i8x2__armv6},
+     tmatvec_tl5_i8x2__armv6, tmatvec_tl5_i8_shared__armv6},
 #elif defined(__ARM_FEATURE_SIMD32)
     {"armv6", nullptr, false, true, false, tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__armv6, tmatvec_tl5_i8__armv6,
      matvec_q4_i8__armv6, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__armv6,
-     tmatvec_tl5_i8x2__armv6},
+     tmatvec_tl5_i8x2__armv6, tmatvec_tl5_i8_shared__armv6},
 #endif
 #if defined(__x86_64__) || defined(__i386__)
     {"ssse3", cpu_has_ssse3, false, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast,
      tmatvec_tl5_i8__ssse3, matvec_q4_i8__ssse3, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast,
-     tmatvec_tl5_i8x2__ssse3},
+     tmatvec_tl5_i8x2__ssse3, nullptr},
     {"avx2", cpu_has_avx2, false, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast,
      tmatvec_tl5_i8__avx2, matvec_q4_i8__avx2, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast,
-     tmatvec_tl5_i8x2__avx2},
+     tmatvec_tl5_i8x2__avx2, nullptr},
 #endif
 };
 

@@ -33,6 +33,9 @@ uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 // session allocate a multi-gigabyte KV cache by default.
 constexpr uint32_t kDefaultMaxCtx = 4096;
 
+// matmul_shared: at most this many matrices read one input (q, k and v).
+constexpr uint32_t kMaxShared = 3;
+
 // int8 activations are zero-padded to whole blocks of every packing: 128
 // columns for t2_b128, the quad's words (groups of 5) for tl5_r4.
 uint32_t padded_cols(uint32_t cols) {
@@ -57,6 +60,11 @@ Layout plan(const agm_model* m, uint32_t n_ctx, uint32_t kv_type) {
     const uint64_t max_in = padded_cols((uint32_t)(wide > hid ? wide : hid));
     uint64_t max_out = wide > hid ? wide : hid;
     if ((q4_classifier || tl5_classifier) && c.vocab_size > max_out) max_out = c.vocab_size;  // its int32 sums
+    // matmul_shared: k, v and q (or gate and up) side by side, each rounded to quads
+    const uint64_t qkv = (uint64_t)c.q_dim() + 2 * (uint64_t)c.kv_dim() + 3 * AGM_TL5_ROWS;
+    const uint64_t gate_up = 2 * (uint64_t)hid + 2 * AGM_TL5_ROWS;
+    if (qkv > max_out) max_out = qkv;
+    if (gate_up > max_out) max_out = gate_up;
     Layout l{};
     uint64_t at = 0;
     auto take = [&](uint64_t bytes) { uint64_t o = at; at = align_up(at + bytes); return o; };
@@ -121,6 +129,20 @@ void quantize_input(agm_session* s, Lane& ln, const float* x, uint32_t n) {
     AGM_REGION(AGM_REGION_REST);
 }
 
+// out[r] = acc[r] * (s_W * s_a) for the matrix's rows.
+void scale_sums(const Matrix& w, float sa, const int32_t* acc, float* out) {
+    const float scale = w.scale * sa;  // s_W * s_a, then each acc times it
+    uint32_t r = 0;
+    for (; r + 4 <= w.rows; r += 4) {  // four at a time: the conversions' latencies overlap
+        const float f0 = (float)acc[r], f1 = (float)acc[r + 1], f2 = (float)acc[r + 2], f3 = (float)acc[r + 3];
+        out[r] = f0 * scale;
+        out[r + 1] = f1 * scale;
+        out[r + 2] = f2 * scale;
+        out[r + 3] = f3 * scale;
+    }
+    for (; r < w.rows; ++r) out[r] = (float)acc[r] * scale;
+}
+
 // y_b[rows] = W x_b for the n lanes, x_b quantised by quantize_input
 // (matrices that share an input share its quantisation and its table). Two
 // lanes of a tl5_r4 matrix go through the two-vector kernel: each weight is
@@ -155,20 +177,37 @@ void matmul(agm_session* s, const Matrix& w, Lane* lanes, uint32_t n, float* con
         }
     }
     AGM_REGION(AGM_REGION_QUANTIZE);
-    for (uint32_t b = 0; b < n; ++b) {
-        const float scale = w.scale * lanes[b].sa;  // s_W * s_a, then each acc times it
-        const int32_t* acc = lanes[b].acc;
-        float* out = y[b];
-        uint32_t r = 0;
-        for (; r + 4 <= w.rows; r += 4) {  // four at a time: the conversions' latencies overlap
-            const float f0 = (float)acc[r], f1 = (float)acc[r + 1], f2 = (float)acc[r + 2], f3 = (float)acc[r + 3];
-            out[r] = f0 * scale;
-            out[r + 1] = f1 * scale;
-            out[r + 2] = f2 * scale;
-            out[r + 3] = f3 * scale;
-        }
-        for (; r < w.rows; ++r) out[r] = (float)acc[r] * scale;
+    for (uint32_t b = 0; b < n; ++b) scale_sums(w, lanes[b].sa, lanes[b].acc, y[b]);
+    AGM_REGION(AGM_REGION_REST);
+}
+
+// y_m = W_m x for `count` tl5_r4 matrices that read one lane's quantised
+// input (a layer's k, v and q; its gate and up): through the kernel's
+// shared product when it has one (tables built once per tile for all),
+// else matrix by matrix. Each sum is the one matmul gets.
+void matmul_shared(agm_session* s, const Matrix* const* ws, uint32_t count, Lane& ln, float* const* y) {
+    const KernelSet& k = *s->kernels;
+    bool shared = k.tmatvec_tl5_i8_shared != nullptr && count <= kMaxShared;
+    for (uint32_t m = 0; m < count && shared; ++m)
+        shared = ws[m]->type == AGM_TYPE_TL5_R4 && ws[m]->n_groups == ws[0]->n_groups;
+    if (!shared) {
+        for (uint32_t m = 0; m < count; ++m) matmul(s, *ws[m], &ln, 1, &y[m]);
+        return;
     }
+    const uint8_t* w[kMaxShared];
+    uint32_t quads[kMaxShared];
+    int32_t* acc[kMaxShared];
+    int32_t* at = ln.acc;  // sized for every group of shared matrices (plan)
+    for (uint32_t m = 0; m < count; ++m) {
+        w[m] = ws[m]->data;
+        quads[m] = ws[m]->n_quads;
+        acc[m] = at;
+        at += (size_t)quads[m] * AGM_TL5_ROWS;
+    }
+    AGM_REGION(AGM_REGION_TERNARY);
+    k.tmatvec_tl5_i8_shared(count, w, quads, ws[0]->n_groups, ln.qa, acc);
+    AGM_REGION(AGM_REGION_QUANTIZE);
+    for (uint32_t m = 0; m < count; ++m) scale_sums(*ws[m], ln.sa, acc[m], y[m]);
     AGM_REGION(AGM_REGION_REST);
 }
 
@@ -431,9 +470,15 @@ void forward_layer(agm_session* s, uint32_t l, uint32_t n, uint32_t out) {
             apply_norm(c.norm_input, xb[b], lanes[b].x, w.attn_norm, dim, c.norm_eps);
             quantize_input(s, lanes[b], xb[b], dim);
         }
-        matmul(s, w.wk, lanes, n, k);
-        matmul(s, w.wv, lanes, n, v);
-        if (out < n) matmul(s, w.wq, lanes + out, n - out, q + out);
+        if (n == 1) {  // one token: the three products share their tables
+            const Matrix* qkv[3] = {&w.wk, &w.wv, &w.wq};
+            float* ys[3] = {k[0], v[0], q[0]};
+            matmul_shared(s, qkv, out < n ? 3 : 2, lanes[0], ys);
+        } else {
+            matmul(s, w.wk, lanes, n, k);
+            matmul(s, w.wv, lanes, n, v);
+            if (out < n) matmul(s, w.wq, lanes + out, n - out, q + out);
+        }
         for (uint32_t b = 0; b < n; ++b) {
             AGM_REGION(AGM_REGION_ROPE);
             if (b >= out) rope_apply(q[b], c.n_heads, c.head_dim, lanes[b].rope, interleaved);
@@ -465,8 +510,14 @@ void forward_layer(agm_session* s, uint32_t l, uint32_t n, uint32_t out) {
             apply_norm(c.norm_input, xb[b], x, w.ffn_norm, dim, c.norm_eps);
             quantize_input(s, lanes[b], xb[b], dim);
         }
-        matmul(s, w.w1, lanes, n, hb);
-        matmul(s, w.w3, lanes, n, hb2);
+        if (n == 1) {
+            const Matrix* gate_up[2] = {&w.w1, &w.w3};
+            float* ys[2] = {hb[0], hb2[0]};
+            matmul_shared(s, gate_up, 2, lanes[0], ys);
+        } else {
+            matmul(s, w.w1, lanes, n, hb);
+            matmul(s, w.w3, lanes, n, hb2);
+        }
         for (uint32_t b = 0; b < n; ++b) {
             AGM_REGION(AGM_REGION_ACT);
             gated_act(hb[b], hb[b], hb2[b], hid, c.ffn_act == AGM_FFN_SILU_GATED);

@@ -431,22 +431,20 @@ void tl5_table__armv6(const int8_t* q, uint32_t n_groups, int16_t* table) {
     agm_tl5_table__armv6(q, n_groups, table);
 }
 
-void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
-                           const int16_t* /*table*/, int32_t* acc) {
-    if (n_quads == 0) return;
+void tmatvec_tl5_i8_shared__armv6(uint32_t n_mats, const uint8_t* const* w, const uint32_t* n_quads,
+                                  uint32_t n_groups, const int8_t* q, int32_t* const* acc) {
     const uint32_t stride = n_groups * 4;  // bytes of one quad's words
     const uint32_t n_tiles = n_groups / kTileGroups, rest = n_groups % kTileGroups;
     // Each tile's table is built here, from q, into a buffer that stays in
-    // L1 from one tile to the next (KernelSet::tl5_reads_tables is false): a
-    // whole vector's table (50 KB and more) left L1 as it was built, and its
-    // lines came back from L2 or DRAM while the weights streamed. A damaged
-    // weight byte above 242 reads up to 12 entries past a group's table: the
-    // pad keeps the last group's inside the buffer.
+    // L1 from one tile to the next (KernelSet::tl5_reads_tables is false),
+    // once for all the matrices that read q: a whole vector's table (50 KB
+    // and more) left L1 as it was built, and its lines came back from L2 or
+    // DRAM while the weights streamed. A damaged weight byte above 242 reads
+    // up to 12 entries past a group's table: the pad keeps the last group's
+    // inside the buffer.
     alignas(32) int16_t tab[kTileGroups * AGM_TL5_TABLE_STRIDE + kTilePad];
     for (uint32_t i = kTileGroups * AGM_TL5_TABLE_STRIDE; i < sizeof tab / 2; ++i) tab[i] = 0;
     AgmTl5Tiles a{};
-    a.acc = acc;
-    a.acc_end = acc + (size_t)n_quads * 4;
     a.table = tab;
     if (rest != 0) {
         // The partial tile first: it starts the sums from zero. A quad takes
@@ -455,19 +453,34 @@ void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups
         agm_tl5_table__armv6(q + (size_t)n_tiles * kTileGroups * AGM_TL5_GROUP, rest, tab);
         a.pf = kRestPrefetchQuads[rest] * stride;
         a.skip = stride - 4 * rest;
-        a.w = w + (size_t)n_tiles * kTileGroups * 4;
         a.n_words = rest;
-        agm_tl5_tile_rest__armv6(&a);
+        for (uint32_t m = 0; m < n_mats; ++m) {
+            if (n_quads[m] == 0) continue;
+            a.acc = acc[m];
+            a.acc_end = acc[m] + (size_t)n_quads[m] * 4;
+            a.w = w[m] + (size_t)n_tiles * kTileGroups * 4;
+            agm_tl5_tile_rest__armv6(&a);
+        }
     } else {
-        std::memset(acc, 0, (size_t)n_quads * 16);
+        for (uint32_t m = 0; m < n_mats; ++m) std::memset(acc[m], 0, (size_t)n_quads[m] * 16);
     }
     a.pf = 2 * stride;
     a.skip = stride - kTileGroups * 4;
     for (uint32_t t = 0; t < n_tiles; ++t) {
         agm_tl5_table__armv6(q + (size_t)t * kTileGroups * AGM_TL5_GROUP, kTileGroups, tab);
-        a.w = w + (size_t)t * kTileGroups * 4;
-        agm_tl5_tile16__armv6(&a);
+        for (uint32_t m = 0; m < n_mats; ++m) {
+            if (n_quads[m] == 0) continue;
+            a.acc = acc[m];
+            a.acc_end = acc[m] + (size_t)n_quads[m] * 4;
+            a.w = w[m] + (size_t)t * kTileGroups * 4;
+            agm_tl5_tile16__armv6(&a);
+        }
     }
+}
+
+void tmatvec_tl5_i8__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* q,
+                           const int16_t* /*table*/, int32_t* acc) {
+    tmatvec_tl5_i8_shared__armv6(1, &w, &n_quads, n_groups, q, &acc);
 }
 
 }  // namespace agm
