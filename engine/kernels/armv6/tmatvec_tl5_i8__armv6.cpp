@@ -446,6 +446,16 @@ void tmatvec_tl5_i8_shared__armv6(uint32_t n_mats, const uint8_t* const* w, cons
     for (uint32_t i = kTileGroups * AGM_TL5_TABLE_STRIDE; i < sizeof tab / 2; ++i) tab[i] = 0;
     AgmTl5Tiles a{};
     a.table = tab;
+    // One tile (its first group g0) of every matrix, with the table in tab.
+    const auto each_matrix = [&](uint32_t g0, void (*tile)(const AgmTl5Tiles*)) {
+        for (uint32_t m = 0; m < n_mats; ++m) {
+            if (n_quads[m] == 0) continue;
+            a.acc = acc[m];
+            a.acc_end = acc[m] + (size_t)n_quads[m] * 4;
+            a.w = w[m] + (size_t)g0 * 4;
+            tile(&a);
+        }
+    };
     if (rest != 0) {
         // The partial tile first: it starts the sums from zero. A quad takes
         // 16 * rest + 16 cycles here: prefetch at least 400 cycles ahead
@@ -454,13 +464,7 @@ void tmatvec_tl5_i8_shared__armv6(uint32_t n_mats, const uint8_t* const* w, cons
         a.pf = kRestPrefetchQuads[rest] * stride;
         a.skip = stride - 4 * rest;
         a.n_words = rest;
-        for (uint32_t m = 0; m < n_mats; ++m) {
-            if (n_quads[m] == 0) continue;
-            a.acc = acc[m];
-            a.acc_end = acc[m] + (size_t)n_quads[m] * 4;
-            a.w = w[m] + (size_t)n_tiles * kTileGroups * 4;
-            agm_tl5_tile_rest__armv6(&a);
-        }
+        each_matrix(n_tiles * kTileGroups, agm_tl5_tile_rest__armv6);
     } else {
         for (uint32_t m = 0; m < n_mats; ++m) std::memset(acc[m], 0, (size_t)n_quads[m] * 16);
     }
@@ -468,13 +472,7 @@ void tmatvec_tl5_i8_shared__armv6(uint32_t n_mats, const uint8_t* const* w, cons
     a.skip = stride - kTileGroups * 4;
     for (uint32_t t = 0; t < n_tiles; ++t) {
         agm_tl5_table__armv6(q + (size_t)t * kTileGroups * AGM_TL5_GROUP, kTileGroups, tab);
-        for (uint32_t m = 0; m < n_mats; ++m) {
-            if (n_quads[m] == 0) continue;
-            a.acc = acc[m];
-            a.acc_end = acc[m] + (size_t)n_quads[m] * 4;
-            a.w = w[m] + (size_t)t * kTileGroups * 4;
-            agm_tl5_tile16__armv6(&a);
-        }
+        each_matrix(t * kTileGroups, agm_tl5_tile16__armv6);
     }
 }
 
