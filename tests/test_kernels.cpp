@@ -129,7 +129,7 @@ TEST_CASE("tmatvec_t2_i8: code 10 reads as zero") {
 TEST_CASE("matvec_f32: sequential sums, every variant bit-identical to the plain loop") {
     std::mt19937_64 rng(agm_test::test_seed());
     std::uniform_real_distribution<float> d(-2.0f, 2.0f);
-    for (uint32_t cols : {1u, 7u, 256u, 333u}) {
+    for (uint32_t cols : {1u, 4u, 7u, 12u, 256u, 260u, 333u}) {  // ARMv6: odd and even chunks of 4
         const uint32_t rows = 17;
         std::vector<float> w((size_t)rows * cols), x(cols);
         for (auto& v : w) v = d(rng);
