@@ -136,6 +136,19 @@ void matvec_f32__vfp(const float* w, uint32_t rows, uint32_t cols, const float* 
     if (r < rows) matvec_f32__ref(w + (size_t)r * cols, rows - r, cols, x, y + r);
 }
 
+// The weighted sum's steps: eight values (registers a-h) times the weight
+// w, in place; eight products added to the lanes s16-s23.
+#define AGM_VALUES_FMULS(w, a, b, c, d, e, f, g, h) \
+    "fmuls   " #a ", " #w ", " #a "\n\t" "fmuls   " #b ", " #w ", " #b "\n\t" \
+    "fmuls   " #c ", " #w ", " #c "\n\t" "fmuls   " #d ", " #w ", " #d "\n\t" \
+    "fmuls   " #e ", " #w ", " #e "\n\t" "fmuls   " #f ", " #w ", " #f "\n\t" \
+    "fmuls   " #g ", " #w ", " #g "\n\t" "fmuls   " #h ", " #w ", " #h "\n\t"
+#define AGM_VALUES_FADDS(a, b, c, d, e, f, g, h) \
+    "fadds   s16, s16, " #a "\n\t" "fadds   s17, s17, " #b "\n\t" \
+    "fadds   s18, s18, " #c "\n\t" "fadds   s19, s19, " #d "\n\t" \
+    "fadds   s20, s20, " #e "\n\t" "fadds   s21, s21, " #f "\n\t" \
+    "fadds   s22, s22, " #g "\n\t" "fadds   s23, s23, " #h "\n\t"
+
 void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint32_t n_pos, uint32_t n,
                           float* out) {
     if (n == 0 || n % 8 != 0 || n_pos == 0) {
@@ -168,22 +181,8 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
             "fldmias %[vp], {s0-s7}\n\t"
             "add     %[vp], %[vp], %[row]\n\t"
             "pld     [%[vp], %[pf]]\n\t"
-            "fmuls   s0, s24, s0\n\t"
-            "fmuls   s1, s24, s1\n\t"
-            "fmuls   s2, s24, s2\n\t"
-            "fmuls   s3, s24, s3\n\t"
-            "fmuls   s4, s24, s4\n\t"
-            "fmuls   s5, s24, s5\n\t"
-            "fmuls   s6, s24, s6\n\t"
-            "fmuls   s7, s24, s7\n\t"
-            "fadds   s16, s16, s0\n\t"
-            "fadds   s17, s17, s1\n\t"
-            "fadds   s18, s18, s2\n\t"
-            "fadds   s19, s19, s3\n\t"
-            "fadds   s20, s20, s4\n\t"
-            "fadds   s21, s21, s5\n\t"
-            "fadds   s22, s22, s6\n\t"
-            "fadds   s23, s23, s7\n\t"
+            AGM_VALUES_FMULS(s24, s0, s1, s2, s3, s4, s5, s6, s7)
+            AGM_VALUES_FADDS(s0, s1, s2, s3, s4, s5, s6, s7)
             "2:\n\t"
             "movs    %[count], %[count], lsr #1\n\t"
             "beq     3f\n\t"
@@ -196,38 +195,10 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
             "fldmias %[vp], {s8-s15}\n\t"
             "add     %[vp], %[vp], %[row]\n\t"
             "pld     [%[vp], %[pf]]\n\t"
-            "fmuls   s0, s24, s0\n\t"
-            "fmuls   s1, s24, s1\n\t"
-            "fmuls   s2, s24, s2\n\t"
-            "fmuls   s3, s24, s3\n\t"
-            "fmuls   s4, s24, s4\n\t"
-            "fmuls   s5, s24, s5\n\t"
-            "fmuls   s6, s24, s6\n\t"
-            "fmuls   s7, s24, s7\n\t"
-            "fmuls   s8, s25, s8\n\t"
-            "fmuls   s9, s25, s9\n\t"
-            "fmuls   s10, s25, s10\n\t"
-            "fmuls   s11, s25, s11\n\t"
-            "fmuls   s12, s25, s12\n\t"
-            "fmuls   s13, s25, s13\n\t"
-            "fmuls   s14, s25, s14\n\t"
-            "fmuls   s15, s25, s15\n\t"
-            "fadds   s16, s16, s0\n\t"
-            "fadds   s17, s17, s1\n\t"
-            "fadds   s18, s18, s2\n\t"
-            "fadds   s19, s19, s3\n\t"
-            "fadds   s20, s20, s4\n\t"
-            "fadds   s21, s21, s5\n\t"
-            "fadds   s22, s22, s6\n\t"
-            "fadds   s23, s23, s7\n\t"
-            "fadds   s16, s16, s8\n\t"
-            "fadds   s17, s17, s9\n\t"
-            "fadds   s18, s18, s10\n\t"
-            "fadds   s19, s19, s11\n\t"
-            "fadds   s20, s20, s12\n\t"
-            "fadds   s21, s21, s13\n\t"
-            "fadds   s22, s22, s14\n\t"
-            "fadds   s23, s23, s15\n\t"
+            AGM_VALUES_FMULS(s24, s0, s1, s2, s3, s4, s5, s6, s7)
+            AGM_VALUES_FMULS(s25, s8, s9, s10, s11, s12, s13, s14, s15)
+            AGM_VALUES_FADDS(s0, s1, s2, s3, s4, s5, s6, s7)
+            AGM_VALUES_FADDS(s8, s9, s10, s11, s12, s13, s14, s15)
             "subs    %[count], %[count], #1\n\t"
             "bne     1b\n\t"
             "3:\n\t"
@@ -238,6 +209,8 @@ void attn_values_f32__vfp(const float* att, const float* v, size_t stride, uint3
               "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "cc", "memory");
     }
 }
+#undef AGM_VALUES_FMULS
+#undef AGM_VALUES_FADDS
 
 }  // namespace agm
 
