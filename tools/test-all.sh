@@ -16,12 +16,19 @@
 #            (toolchains/armv6-none-eabihf.cmake): the libraries and the
 #            Raspberry Pi Zero image (qemu/raspi0), whose golden generations
 #            run under `qemu-system-arm -M raspi0` (ctest label raspi0)
+# and, only when AGM_CONFIGS names it:
+#    thumb:  Debian's armhf compiler with its own defaults (ARMv7, Thumb-2:
+#            what a Pi 2/3/4 user's native compiler builds) in
+#            build/armv7-thumb, its kernels and golden tests under qemu-arm
+#            (the ARM-state assembly is not built there: the portable
+#            fallbacks must link and agree)
 # then prints a summary and exits non-zero if any step failed. A failing
 # configuration does not stop the others.
 #
 # Environment:
 #   AGM_JOBS=2                          build and ctest parallelism
 #   AGM_CONFIGS="host asan armel baremetal"  which configurations to run
+#                                       (add thumb for the ARMv7 Thumb-2 check)
 #   AGM_ASAN_LABELS=all
 #                                       ctest -L regex for the sanitizer run;
 #                                       "all" (or empty) runs every test
@@ -109,7 +116,12 @@ for c in $configs; do
       done
       config baremetal build/armv6-baremetal "" -- -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_TOOLCHAIN_FILE="$root/toolchains/armv6-none-eabihf.cmake" ${host_run:+"$host_run"} ;;
-    *) echo "test-all.sh: unknown configuration '$c' (host, asan, armel, baremetal)" >&2
+    thumb)
+      config thumb build/armv7-thumb "-R ^(kernels|golden_ids)$" -- -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR=arm \
+        -DCMAKE_C_COMPILER=arm-linux-gnueabihf-gcc -DCMAKE_CXX_COMPILER=arm-linux-gnueabihf-g++ \
+        "-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-arm;-L;/usr/arm-linux-gnueabihf" -DAGM_BUILD_BENCH=OFF ;;
+    *) echo "test-all.sh: unknown configuration '$c' (host, asan, armel, baremetal, thumb)" >&2
        skip "$c" "unknown"; failed=1 ;;
   esac
 done

@@ -12,19 +12,39 @@
 namespace agm {
 namespace {
 
+#if defined(__ARM_FEATURE_SIMD32)
+// The ARMv6 set. Its tl5_r4 products are ARM-state assembly that builds
+// each tile's tables itself; a Thumb-2 build (an ARMv7 compiler's default)
+// gets the portable products under the same names, which read the
+// session's tables and have no shared variant.
+#if defined(__thumb__)
+constexpr bool kArmv6Tl5ReadsTables = true;
+constexpr tmatvec_tl5_i8_shared_fn kArmv6Tl5Shared = nullptr;
+#else
+constexpr bool kArmv6Tl5ReadsTables = false;
+constexpr tmatvec_tl5_i8_shared_fn kArmv6Tl5Shared = tmatvec_tl5_i8_shared__armv6;
+#endif
+// The VFP11 kernels need hardware floating point (softfp or hard-float).
+#if defined(__ARM_FP) && !defined(__SOFTFP__)
+constexpr matvec_f32_fn kArmv6MatvecF32 = matvec_f32__vfp;
+constexpr attn_scores_f32_fn kArmv6AttnScores = attn_scores_f32__vfp;
+constexpr attn_values_f32_fn kArmv6AttnValues = attn_values_f32__vfp;
+#else
+constexpr matvec_f32_fn kArmv6MatvecF32 = matvec_f32__ref;
+constexpr attn_scores_f32_fn kArmv6AttnScores = attn_scores_f32__ref;
+constexpr attn_values_f32_fn kArmv6AttnValues = attn_values_f32__ref;
+#endif
+#endif
+
 const KernelSet kSets[] = {
     {"ref", nullptr, false, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__ref, tmatvec_tl5_i8__ref,
      matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__ref, tmatvec_tl5_i8x2__ref, nullptr},
     {"lut", nullptr, true, false, true, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast, tmatvec_tl5_i8__lut,
      matvec_q4_i8__ref, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__fast, tmatvec_tl5_i8x2__lut, nullptr},
-#if defined(__ARM_FEATURE_SIMD32) && defined(__ARM_FP) && !defined(__SOFTFP__)
-    {"armv6", nullptr, false, true, false, tmatvec_t2_i8__armv6, matvec_f32__vfp, tl5_table__armv6, tmatvec_tl5_i8__armv6,
-     matvec_q4_i8__armv6, attn_scores_f32__vfp, attn_values_f32__vfp, tl5_table_x2__armv6,
-     tmatvec_tl5_i8x2__armv6, tmatvec_tl5_i8_shared__armv6},
-#elif defined(__ARM_FEATURE_SIMD32)
-    {"armv6", nullptr, false, true, false, tmatvec_t2_i8__armv6, matvec_f32__ref, tl5_table__armv6, tmatvec_tl5_i8__armv6,
-     matvec_q4_i8__armv6, attn_scores_f32__ref, attn_values_f32__ref, tl5_table_x2__armv6,
-     tmatvec_tl5_i8x2__armv6, tmatvec_tl5_i8_shared__armv6},
+#if defined(__ARM_FEATURE_SIMD32)
+    {"armv6", nullptr, kArmv6Tl5ReadsTables, true, kArmv6Tl5ReadsTables, tmatvec_t2_i8__armv6, kArmv6MatvecF32,
+     tl5_table__armv6, tmatvec_tl5_i8__armv6, matvec_q4_i8__armv6, kArmv6AttnScores, kArmv6AttnValues,
+     tl5_table_x2__armv6, tmatvec_tl5_i8x2__armv6, kArmv6Tl5Shared},
 #endif
 #if defined(__x86_64__) || defined(__i386__)
     {"ssse3", cpu_has_ssse3, false, false, false, tmatvec_t2_i8__ref, matvec_f32__ref, tl5_table__fast,

@@ -376,4 +376,19 @@ void tmatvec_tl5_i8x2__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_grou
 
 }  // namespace agm
 
+#elif defined(__ARM_FEATURE_SIMD32)  // Thumb-2 (ARMv7): the assembly above is ARM code; keep the portable kernels
+
+namespace agm {
+
+void tl5_table_x2__armv6(const int8_t* qa, const int8_t* qb, uint32_t n_groups, uint32_t* table2) {
+    tl5_table_x2__fast(qa, qb, n_groups, table2);
+}
+
+void tmatvec_tl5_i8x2__armv6(const uint8_t* w, uint32_t n_quads, uint32_t n_groups, const int8_t* qa,
+                             const int8_t* qb, const uint32_t* table2, int32_t* acc_a, int32_t* acc_b) {
+    tmatvec_tl5_i8x2__lut(w, n_quads, n_groups, qa, qb, table2, acc_a, acc_b);
+}
+
+}  // namespace agm
+
 #endif
